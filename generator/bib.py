@@ -202,7 +202,8 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
 
 
 def _failure_message(block: ParsingFailedBlock) -> tuple[str, str]:
-    error = str(block.error).strip().splitlines()
+    reason = getattr(block.error, "abort_reason", None) or str(block.error)
+    error = reason.strip().splitlines()
     detail = error[-1].strip() if error else "syntax error"
     if "end of file" in detail.lower():
         return f"malformed BibTeX: {detail}", "look for an unclosed `{` or `\"` in this entry"

@@ -26,6 +26,7 @@ class _Model(BaseModel):
 
 class Author(_Model):
     name: str = Field(min_length=1)
+    organization: bool = Field(default=False, description="True for a desk, newsroom or institution.")
     url: str | None = Field(default=None, pattern=r"^https?://")
     affiliation: str = ""
 

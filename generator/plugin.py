@@ -36,6 +36,7 @@ class ReportPluginConfig(base.Config):
 
 class ReportPlugin(BasePlugin[ReportPluginConfig]):
     def __init__(self) -> None:
+        self.auto_nav = True
         self.project: Project | None = None
         self.result: BuildResult | None = None
 
@@ -48,6 +49,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         site_config = SiteConfig(**options)
         if self.project is None or self.project.root != root or self.project.config != site_config:
             self.project = Project(root=root, config=site_config)
+        self.auto_nav = config.nav is None
         for extension in ("attr_list", "toc"):
             if extension not in config.markdown_extensions:
                 config.markdown_extensions.append(extension)
@@ -70,7 +72,17 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
                 files.remove(existing)
             files.append(File.generated(config, uri, content=content))
         files.append(File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
+        if self.auto_nav:
+            config.nav = self._navigation(files, result)
         return files
+
+    def _navigation(self, files: Files, result: BuildResult) -> list[Any]:
+        """Home, the reports by short title, then the user's own pages (only when mkdocs.yml sets no nav)."""
+        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in result.rendered]
+        generated = {f"{r.report.slug}/" for r in result.rendered}
+        own = sorted(f.src_uri for f in files.documentation_pages()
+                     if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
+        return [{"Home": "index.md"}, {"Reports": reports}, *own]
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         assert self.project is not None and self.project.config is not None

@@ -121,18 +121,24 @@ class Renderer:
 
     # -- prose ------------------------------------------------------------------------------
 
-    def prose(self, text: str, state: CitationState, path: Path, first_line: int = 1, inline: bool = False) -> Markup:
-        """Markdown with citations to safe HTML; citations are numbered as they are met."""
+    def prose(self, text: str, state: CitationState | None, path: Path, first_line: int = 1,
+              inline: bool = False) -> Markup:
+        """Markdown with citations to safe HTML; citations are numbered as met (state None drops them)."""
         citations, errors = find_citations(text)
-        for error in errors:
-            state.problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+        if state is not None:
+            for error in errors:
+                state.problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
         pieces: list[str] = []
         rendered: list[str] = []
         cursor = 0
         for citation in citations:
-            pieces.append(text[cursor:citation.start])
-            pieces.append(f"RGCITE{len(rendered)}X")
-            rendered.append(self.citation(citation, state, path, first_line))
+            before = text[cursor:citation.start]
+            if state is None:
+                pieces.append(before.rstrip(" "))
+            else:
+                pieces.append(before)
+                pieces.append(f"RGCITE{len(rendered)}X")
+                rendered.append(self.citation(citation, state, path, first_line))
             cursor = citation.end
         pieces.append(text[cursor:])
         self.markdown.reset()
@@ -185,6 +191,7 @@ class Renderer:
         yml = report.path
         line = report.line_of
         verdict = self.prose(meta.verdict.text, state, yml, line("verdict", "text") or 1, inline=True)
+        verdict_uncited = self.prose(meta.verdict.text, None, yml, inline=True)
         summary = None
         sections = []
         number = 0
@@ -204,8 +211,8 @@ class Renderer:
                     "text": self.prose(claim.claim, state, yml, line("claims", i, "claim") or 1, inline=True),
                     "appeared_source": self.citation_list([appeared.source], state, yml, line("claims", i))
                     if appeared and appeared.source else Markup(""),
-                    "explanation": self.prose(claim.explanation, state, yml, line("claims", i, "explanation") or 1),
                     "sources": self.citation_list(claim.sources, state, yml, line("claims", i, "sources")),
+                    "explanation": self.prose(claim.explanation, state, yml, line("claims", i, "explanation") or 1),
                 })
             return out
 
@@ -265,6 +272,7 @@ class Renderer:
             config=self.config,
             verdict_rating=self.config.rating(meta.verdict.rating),
             verdict=verdict,
+            verdict_uncited=verdict_uncited,
             summary=summary,
             sections=sections,
             claims=rendered_claims,
@@ -323,7 +331,7 @@ def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
             "url": f"{page_url}#{claim['anchor']}",
             "claimReviewed": _plain(claim["text"]),
             "datePublished": iso(meta.checked_on),
-            "author": [{"@type": "Organization" if " desk" in a.name.lower() else "Person", "name": a.name}
+            "author": [{"@type": "Organization" if a.organization else "Person", "name": a.name}
                        for a in meta.authors],
             "reviewRating": {
                 "@type": "Rating",
@@ -348,6 +356,7 @@ class RenderedReport:
     config: SiteConfig
     verdict_rating: Any
     verdict: Markup
+    verdict_uncited: Markup
     summary: dict[str, Any] | None
     sections: list[dict[str, Any]]
     claims: list[dict[str, Any]]

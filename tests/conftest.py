@@ -83,6 +83,8 @@ site_name: Test reports
 docs_dir: docs
 theme:
   name: material
+  features:
+    - content.tooltips
 plugins:
   - search
   - report:

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it: lint, then pytest (unit, golden, end-to-end, browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh --test
+python3 -m pip install -q -e ".[test]"
+ruff check .
+NO_MKDOCS_2_WARNING=1 python3 -m pytest "$@"

@@ -1,0 +1,103 @@
+"""End-to-end: `report build` / `report check` on small fixture projects and on the example project."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+from .conftest import MINIMAL_BIB, REPO
+
+
+class _Page(HTMLParser):
+    """Collects element ids and citation hrefs of a built page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.cite_hrefs: list[str] = []
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("class") == "rg-cite-ref":
+            self.cite_hrefs.append(attrs["href"])
+        if tag == "li" and attrs.get("class") == "rg-ref":
+            self.references.append(attrs["id"])
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(autouse=True)
+def _quiet_mkdocs(monkeypatch):
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+
+
+def test_minimal_project_builds(make_project, capsys) -> None:
+    root = make_project()
+    assert main(["build", str(root)]) == 0
+    page = _parse(root / "site" / "example" / "index.html")
+    assert page.cite_hrefs and all(h[1:] in page.ids for h in page.cite_hrefs)
+    assert page.references == ["ref-alpha2025", "ref-gamma2025", "ref-beta2024"]
+    home = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="example/"' in home and "Does the example hold up?" in home
+    assert (root / "site" / "example" / "sources.bib").read_text(encoding="utf-8").count("@") == 3
+    assert (root / "site" / "assets" / "report" / "report.css").exists()
+
+
+def test_bib_error_fixture_reports_file_and_line(make_project, capsys) -> None:
+    broken = MINIMAL_BIB + "\n@online{delta2025,\n  title = {Unclosed,\n  url = {https://example.org/d},\n"
+    root = make_project(**{"bib/sources.bib": broken})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "bib/sources.bib:35: error: malformed BibTeX: Unexpectedly reached end of file."
+    assert out.splitlines()[1] == "  hint: look for an unclosed `{` or `\"` in this entry"
+
+
+def test_unknown_key_fixture_names_the_line_and_suggests(make_project, capsys) -> None:
+    root = make_project(**{"content/example/evidence.md": "Intro.\n\nThe study [@beta2042] says so.\n"})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "content/example/evidence.md:3: error: unknown citation key `beta2042`",
+        "  hint: did you mean `beta2024`?",
+    ]
+    site = root / "site"
+    assert main(["build", str(root)]) == 1
+    assert not site.exists()
+
+
+def test_every_citation_on_the_example_page_resolves(example_copy, capsys) -> None:
+    text = (example_copy / "mkdocs.yml").read_text(encoding="utf-8")
+    (example_copy / "mkdocs.yml").write_text(text.replace("      page_size: A4", "      page_size: A4\n      pdf: false"))
+    assert main(["build", str(example_copy)]) == 0
+    page = _parse(example_copy / "site" / "enteromix" / "index.html")
+    assert len(page.references) >= 12
+    unresolved = [h for h in page.cite_hrefs if h[1:] not in page.references]
+    assert unresolved == []
+
+
+def test_check_passes_on_the_example(capsys) -> None:
+    assert main(["check", str(REPO)]) == 0
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().err
+
+
+def test_core_does_not_import_mkdocs() -> None:
+    """SPEC §9: only generator.plugin and generator.cli may touch MkDocs."""
+    code = (
+        "import sys, generator.project, generator.render, generator.bib, generator.model, generator.references;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mkdocs'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,104 @@
+"""Render stage: numbering in reading order, compression, hover text, back-links, golden page output."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from generator.project import Project, build_project
+
+from .conftest import MINIMAL_REPORT
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _build(root: Path):
+    result = build_project(Project(root=root))
+    assert result.ok, [p.format() for p in result.problems.errors]
+    [rendered] = result.rendered
+    return result, rendered
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cites: list[tuple[str, str, str]] = []
+        self._in: dict[str, str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("class") == "rg-cite-ref":
+            self._in = attrs
+
+    def handle_data(self, data):
+        if self._in is not None:
+            self.cites.append((data, self._in["href"], self._in["title"]))
+            self._in = None
+
+
+def test_numbers_follow_first_appearance_in_reading_order(make_project) -> None:
+    result, rendered = _build(make_project())
+    # verdict cites alpha; the summary then meets gamma and beta; claims and bottom line reuse them.
+    assert [(e.number, e.source.key) for e in rendered.references] == [(1, "alpha2025"), (2, "gamma2025"), (3, "beta2024")]
+    assert "[2, 3]" in re.sub(r"<[^>]+>", "", str(rendered.summary["html"]))
+    evidence = re.sub(r"<[^>]+>", "", str(rendered.sections[0]["html"]))
+    assert "[3, p. 12]" in evidence and "[1, 2]" in evidence
+
+
+def test_ranges_are_compressed(make_project) -> None:
+    root = make_project(**{"content/example/summary.md": "All three [@beta2024; @alpha2025; @gamma2025].\n"})
+    _, rendered = _build(root)
+    text = re.sub(r"<[^>]+>", "", str(rendered.summary["html"]))
+    assert "[1–3]" in text
+
+
+def test_hover_title_is_the_formatted_reference_and_backlinks_exist(make_project) -> None:
+    result, rendered = _build(make_project())
+    page = result.renderer.page_markdown(rendered)
+    parser = _Links()
+    parser.feed(page)
+    refs = {f"#{e.anchor}": e for e in rendered.references}
+    assert parser.cites, "no citation links rendered"
+    for number, href, title in parser.cites:
+        entry = refs[href]
+        assert number == str(entry.number)
+        assert title == entry.formatted.text
+    beta = rendered.references[2]
+    assert beta.formatted.text.startswith("J. Smith and H. Müller, “A DNA study of élève outcomes”")
+    for entry in rendered.references:
+        assert entry.backlinks
+        for backlink in entry.backlinks:
+            assert f'id="{backlink}"' in page
+
+
+def test_source_mix_always_shows_peer_reviewed(make_project) -> None:
+    root = make_project(**{"content/example/report.yml": MINIMAL_REPORT.replace("Unproven [@beta2024].", "Unproven."),
+                           "content/example/summary.md": "Alpha [@alpha2025; @gamma2025].\n",
+                           "content/example/evidence.md": "Only agency [@alpha2025].\n"})
+    result = build_project(Project(root=root))
+    [rendered] = result.rendered
+    assert {m["kind"]: m["count"] for m in rendered.source_mix} == {"peer-reviewed": 0, "state-media": 1, "news": 1}
+    assert [p.message for p in result.problems.warnings] == ["source `beta2024` is not cited by any report"]
+
+
+def test_golden_report_page(make_project) -> None:
+    """The page Markdown for the minimal project. Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_render.py`."""
+    result, rendered = _build(make_project())
+    page = result.renderer.page_markdown(rendered)
+    golden = GOLDEN / "minimal_report_page.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(page, encoding="utf-8")
+    assert page == golden.read_text(encoding="utf-8")
+
+
+def test_golden_home_page(make_project) -> None:
+    """Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_render.py`."""
+    result, _ = _build(make_project())
+    home = result.renderer.home_markdown(result.rendered, "Test reports")
+    golden = GOLDEN / "minimal_home.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(home, encoding="utf-8")
+    assert home == golden.read_text(encoding="utf-8")
+    assert "rg-cite" not in home  # home-page verdicts carry no citation numbers that would point nowhere
