@@ -40,6 +40,9 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.project: Project | None = None
         self.result: BuildResult | None = None
 
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
         options: dict[str, Any] = {k: v for k, v in self.config.items() if v is not None}
@@ -67,11 +70,8 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         for uri, content in site_files(result).items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:
                 continue
-            existing = files.get_file_from_path(uri)
-            if existing is not None:
-                files.remove(existing)
-            files.append(File.generated(config, uri, content=content))
-        files.append(File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
+            _replace(files, File.generated(config, uri, content=content))
+        _replace(files, File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
         if self.auto_nav:
             config.nav = self._navigation(files, result)
         return files
@@ -91,3 +91,11 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
             if path.exists():
                 server.watch(str(path))
         return server
+
+
+def _replace(files: Files, file: File) -> None:
+    """Add a generated file, replacing one at the same path (a user's file or a previous build's)."""
+    existing = files.get_file_from_path(file.src_uri)
+    if existing is not None:
+        files.remove(existing)
+    files.append(file)

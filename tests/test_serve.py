@@ -1,0 +1,81 @@
+"""Live preview: `report serve` rebuilds when content/ or bib/ change, reusing the parsed bibliography."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        return response.read().decode("utf-8")
+
+
+def _wait_for(predicate, what: str, limit: float = 60.0):
+    deadline = time.monotonic() + limit
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except OSError as exc:
+            last_error = exc
+        time.sleep(0.3)
+    pytest.fail(f"gave up waiting for {what} ({last_error})")
+
+
+def test_editing_content_and_bib_reloads_the_page(make_project) -> None:
+    root = make_project()
+    port = _free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "generator.cli", "serve", str(root), "--dev-addr", f"127.0.0.1:{port}"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/example/"
+        _wait_for(lambda: "Does the example hold up?" in _fetch(url), "the first build")
+        summary = Path(root / "content/example/summary.md")
+        summary.write_text("A freshly edited summary [@alpha2025].\n", encoding="utf-8")
+        _wait_for(lambda: "A freshly edited summary" in _fetch(url), "a rebuild after editing content/")
+        bib = Path(root / "bib/sources.bib")
+        bib.write_text(bib.read_text(encoding="utf-8").replace("Alpha announces a result", "Alpha announces a new result"),
+                       encoding="utf-8")
+        _wait_for(lambda: "Alpha announces a new result" in _fetch(url), "a rebuild after editing bib/")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_plugin_keeps_the_parsed_bibliography_between_builds(make_project, monkeypatch) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    import generator.bib as bibmod
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project()
+    parsed: list[str] = []
+    real = bibmod.parse_bib_file
+    monkeypatch.setattr(bibmod, "parse_bib_file", lambda path, root=None: parsed.append(path.name) or real(path, root))
+    config = load_config(str(root / "mkdocs.yml"))
+    plugin = config.plugins["report"]
+    build(config)
+    (root / "content/example/summary.md").write_text("Edited [@alpha2025].\n", encoding="utf-8")
+    config2 = load_config(str(root / "mkdocs.yml"))
+    config2.plugins["report"] = plugin  # what `mkdocs serve` does for plugins that define on_startup
+    build(config2)
+    assert parsed == ["sources.bib"]
+    assert "Edited" in (root / "site/example/index.html").read_text(encoding="utf-8")
