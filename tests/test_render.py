@@ -102,3 +102,21 @@ def test_golden_home_page(make_project) -> None:
         golden.write_text(home, encoding="utf-8")
     assert home == golden.read_text(encoding="utf-8")
     assert "rg-cite" not in home  # home-page verdicts carry no citation numbers that would point nowhere
+
+
+def test_golden_example_report_page() -> None:
+    """The Enteromix page Markdown (narratives, claims, every part). Regenerate with
+    `UPDATE_GOLDEN=1 pytest tests/test_render.py` after changing content/, bib/ or templates."""
+    from .conftest import REPO
+
+    project = Project(root=REPO)
+    project.config = None
+    result = build_project(project)
+    assert result.ok
+    [rendered] = result.rendered
+    page = result.renderer.page_markdown(rendered)
+    golden = GOLDEN / "enteromix_page.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(page, encoding="utf-8")
+    assert page == golden.read_text(encoding="utf-8")
+    assert page.count('<li class="rg-ref"') == 16
