@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import difflib
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +17,15 @@ import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.middlewares.middleware import LibraryMiddleware
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
+from bibtexparser.middlewares.names import (
+    InvalidNameError,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
+from .citations import KEY
 from .config import SOURCE_KINDS
 from .errors import Problems
 
@@ -27,6 +35,21 @@ VERBATIM_FIELDS = frozenset({"url", "doi", "urldate", "date", "year", "eprint", 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: str(number) for number, name in enumerate(MONTH_NAMES, 1)}
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
+# Entry types of BibTeX and biblatex; anything else still loads, with a warning (it is formatted as a generic document).
+ENTRY_TYPES = frozenset({
+    "article", "book", "mvbook", "inbook", "bookinbook", "suppbook", "booklet", "collection", "mvcollection",
+    "incollection", "suppcollection", "dataset", "manual", "misc", "online", "electronic", "www", "patent",
+    "periodical", "suppperiodical", "proceedings", "mvproceedings", "inproceedings", "conference", "reference",
+    "mvreference", "inreference", "report", "techreport", "set", "software", "thesis", "mastersthesis", "phdthesis",
+    "unpublished", "artwork", "audio", "image", "movie", "music", "performance", "video", "letter", "legislation",
+    "legal", "jurisdiction", "standard", "review", "commentary", "interview",
+})
+DATE_FIELDS = ("date", "year", "urldate")
+
+# bibtexparser logs every aborted block on its own; we report them as problems with file and line instead.
+_SPLITTER_LOG = logging.getLogger("bibtexparser.splitter")
+_SPLITTER_LOG.addHandler(logging.NullHandler())
+_SPLITTER_LOG.propagate = False
 
 
 def did_you_mean(word: str, choices: list[str] | set[str] | dict[str, Any]) -> str:
@@ -35,11 +58,16 @@ def did_you_mean(word: str, choices: list[str] | set[str] | dict[str, Any]) -> s
     return f"did you mean `{close[0]}`?" if close else ""
 
 
+@lru_cache(maxsize=65536)  # pure, ~0.5 ms a call in pylatexenc; names, journals and page ranges repeat a lot
 def decode_latex(value: str) -> str:
     """LaTeX accents and escapes to Unicode; plain text skips the decoder entirely."""
     if not any(ch in value for ch in "\\{}~$") and "--" not in value:
         return value
-    text = _LATEX.latex_to_text(value)
+    value = re.sub(r"(?<!\\)&", r"\\&", value)  # a bare `&` is text to a reader, not a LaTeX column separator
+    try:
+        text = _LATEX.latex_to_text(value)
+    except Exception:  # pylatexenc on pathological input: show the text as written rather than fail the build
+        text = value
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -53,6 +81,7 @@ class Source:
     path: Path
     line: int
     field_lines: dict[str, int] = field(default_factory=dict)
+    broken: bool = False  # the entry has a syntax error: its fields may be cut short, so it is not used
 
     @property
     def kind(self) -> str:
@@ -63,15 +92,14 @@ class Source:
         return SOURCE_KINDS.get(self.kind, self.kind)
 
     def text(self, name: str) -> str:
-        """A field as readable Unicode text (LaTeX decoded, except verbatim fields)."""
-        return self._decoded.get(name, "")
+        """A field as readable Unicode text (LaTeX decoded, except verbatim fields).
 
-    @cached_property
-    def _decoded(self) -> dict[str, str]:
-        return {
-            name: (value.strip() if name in VERBATIM_FIELDS else decode_latex(value))
-            for name, value in self.fields.items()
-        }
+        Decoded on demand, field by field: a page that shows only the note never pays for the other fields
+        (`decode_latex` keeps what it has decoded)."""
+        value = self.fields.get(name)
+        if value is None:
+            return ""
+        return value.strip() if name in VERBATIM_FIELDS else decode_latex(value)
 
     @property
     def url(self) -> str:
@@ -92,12 +120,20 @@ class Source:
         if not raw:
             return []
         people = []
-        for person in split_multiple_persons_names(raw):
+        try:
+            names = split_multiple_persons_names(raw)
+        except InvalidNameError:
+            return [{"literal": decode_latex(raw)}]
+        for person in names:
             person = person.strip()
             if person.startswith("{") and person.endswith("}"):
                 people.append({"literal": decode_latex(person[1:-1])})
                 continue
-            parts = parse_single_name_into_parts(person)
+            try:
+                parts = parse_single_name_into_parts(person)
+            except InvalidNameError:  # reported by `validate_source`; shown as written meanwhile
+                people.append({"literal": decode_latex(person)})
+                continue
             family = " ".join(parts.von + parts.last)
             entry = {"family": decode_latex(family), "given": decode_latex(" ".join(parts.first))}
             if parts.jr:
@@ -118,6 +154,7 @@ class Bibliography:
     sources: dict[str, Source] = field(default_factory=dict)
     problems: Problems = field(default_factory=Problems)
     files: list[Path] = field(default_factory=list)
+    broken: dict[str, Source] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
         return key in self.sources
@@ -125,9 +162,25 @@ class Bibliography:
     def __getitem__(self, key: str) -> Source:
         return self.sources[key]
 
+    def missing_key_hint(self, key: str) -> str:
+        """How to fix a citation of a key that is not in the bibliography (so the user need not guess why)."""
+        bare = key.lstrip("@")
+        if bare != key and bare in self.sources:
+            return f"write the key without `@`: `{bare}`"
+        broken = self.broken.get(key)
+        if broken is not None:
+            where = self.problems.relative(broken.path)
+            return f"the entry `{key}` ({where}:{broken.line}) could not be read: fix the BibTeX error reported there"
+        folded = [k for k in self.sources if k.casefold() == key.casefold()]
+        if folded:
+            return f"keys are case-sensitive: did you mean `{folded[0]}`?"
+        return did_you_mean(key, self.sources) or "add an entry with this key to a .bib file in bib/"
+
 
 def _split_concatenation(value: str) -> list[str] | None:
     """Split `a # {b} # "c"` at top-level `#`; None when there is no concatenation."""
+    if "#" not in value:  # the common case, without the character loop
+        return None
     parts, depth, quoted, current = [], 0, False, []
     for ch in value:
         if ch == "{" and not quoted:
@@ -201,14 +254,271 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
         return "".join(out)
 
 
+# -- syntax -------------------------------------------------------------------------------------
+# bibtexparser recovers from most mistakes silently (a missing comma merges two fields) or with a terse
+# message, so a small scanner of our own walks the same grammar and says what is wrong, where.
+
+_AT = re.compile(r"@[ \t]*(\w*)[ \t]*")
+_BLOCK_AT_LINE_START = re.compile(r"[ \t]*@\w*[ \t]*[{(]")
+_KEY_CHARS = re.compile(r"[^\s,{}()=\"#]+")
+_NAME_CHARS = re.compile(r"[^\s,{}()=\"#@%'~\\]+")
+_BARE_VALUE = re.compile(r"[^\s,{}()=\"#]+")
+_FIELD_LIKE = re.compile(r",\s*[A-Za-z][\w-]*\s*=\s*[{\"\w]")
+# Inside a value only braces, quotes and newlines matter; a backslash escapes the next character (as in bibtexparser).
+_VALUE_MARKS = re.compile(r'\\.|[{}"\n]', re.S)
+
+
+@dataclass(frozen=True)
+class BibSyntaxIssue:
+    """One syntax mistake in a .bib file: its line, the line of its block, and the entry key when known."""
+
+    line: int
+    block_line: int
+    key: str
+    message: str
+    hint: str
+    block: str = "entry"  # or "string", "comment", "preamble"
+    fatal: bool = True  # False when the entry is still usable (a repeated field: the first value is kept)
+
+
+class _Abort(Exception):
+    """Stop reading the current block; scanning resumes at the next `@` that starts a line."""
+
+    def __init__(self, pos: int, message: str, hint: str, line_pos: int | None = None):
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+        self.hint = hint
+        self.line_pos = pos if line_pos is None else line_pos
+
+
+class _Scanner:
+    """Walks BibTeX's block grammar (`@type{key, name = value, ...}`) and records every mistake."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.n = len(text)
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.issues: list[BibSyntaxIssue] = []
+        self.block_line = 0
+        self.block_pos = 0
+        self.block = "entry"
+        self.key = ""
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_right(self.line_starts, pos)
+
+    def skip_ws(self, pos: int) -> int:
+        while pos < self.n and self.text[pos].isspace():
+            pos += 1
+        return pos
+
+    def at_block_start(self, pos: int) -> bool:
+        """A `@type{` at the start of a line: bibtexparser starts a new block there, whatever came before."""
+        return (pos == 0 or self.text[pos - 1] == "\n") and bool(_BLOCK_AT_LINE_START.match(self.text, pos))
+
+    def next_block(self, pos: int) -> int:
+        for index in range(bisect.bisect_right(self.line_starts, pos), len(self.line_starts)):
+            if _BLOCK_AT_LINE_START.match(self.text, self.line_starts[index]):
+                return self.line_starts[index]
+        return self.n
+
+    def add(self, pos: int, message: str, hint: str, fatal: bool = True) -> None:
+        self.issues.append(BibSyntaxIssue(self.line(pos), self.block_line, self.key,
+                                          f"malformed BibTeX: {message}", hint, self.block, fatal))
+
+    def scan(self) -> list[BibSyntaxIssue]:
+        pos = 0
+        while True:
+            at = self.text.find("@", pos)
+            if at < 0:
+                return self.issues
+            match = _AT.match(self.text, at)
+            assert match is not None
+            name, after = match.group(1), match.end()
+            opener = self.text[after:after + 1]
+            self.block_line, self.block_pos, self.key = self.line(at), at, ""
+            if opener not in ("{", "("):
+                line_start = at == 0 or self.text[self.text.rfind("\n", 0, at) + 1:at].strip() == ""
+                if line_start and name.lower() in ENTRY_TYPES | {"string", "comment", "preamble"}:
+                    self.add(at, f"`@{name}` is not followed by `{{`",
+                             f"write an entry as `@{name}{{key, title = {{...}}, ...}}`")
+                pos = at + 1
+                continue
+            closer = "}" if opener == "{" else ")"
+            kind = name.lower()
+            self.block = kind if kind in ("comment", "preamble", "string") else "entry"
+            try:
+                if kind == "comment":
+                    pos = self.balanced(after, "`@comment`")
+                elif kind == "preamble":
+                    pos = self.balanced(after, "`@preamble`")
+                elif kind == "string":
+                    pos = self.string(after + 1, closer)
+                else:
+                    pos = self.entry(after + 1, name, closer)
+            except _Abort as abort:
+                self.add(abort.line_pos, abort.message, abort.hint)
+                pos = self.next_block(abort.pos)
+
+    def balanced(self, pos: int, what: str) -> int:
+        """Skip a `{...}` group; returns the position after its closing brace."""
+        depth, start = 0, pos
+        for mark in _VALUE_MARKS.finditer(self.text, pos):
+            ch, pos = mark.group(), mark.start()
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return pos + 1
+            elif ch == "\n" and self.at_block_start(pos + 1):
+                break
+        else:
+            pos = self.n
+        raise _Abort(pos, f"{what} is not closed", "add the missing `}`", start)
+
+    def braced(self, pos: int, what: str) -> int:
+        try:
+            return self.balanced(pos, what)
+        except _Abort as abort:
+            raise _Abort(abort.pos, f"unclosed `{{` in {what}",
+                         "add the missing `}`: every `{` in a value needs a matching `}`", pos) from None
+
+    def quoted(self, pos: int, what: str) -> int:
+        start, depth = pos, 0
+        for mark in _VALUE_MARKS.finditer(self.text, pos + 1):
+            ch, pos = mark.group(), mark.start()
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            elif ch == '"' and depth <= 0:
+                return pos + 1
+            elif ch == "\n" and self.at_block_start(pos + 1):
+                break
+        else:
+            pos = self.n
+        raise _Abort(pos, f'unclosed `"` in {what}', 'add the closing `"`, or write the value in braces: `{...}`', start)
+
+    def value(self, pos: int, what: str) -> int:
+        """A field value: `{...}`, `"..."`, a number or a macro name, joined by `#`."""
+        while True:
+            ch = self.text[pos:pos + 1]
+            if ch == "{":
+                pos = self.braced(pos, what)
+            elif ch == '"':
+                pos = self.quoted(pos, what)
+            elif (bare := _BARE_VALUE.match(self.text, pos)) and not self.at_block_start(pos):
+                pos = bare.end()
+            else:
+                raise _Abort(pos, f"{what} has no value", "write the value in braces: `name = {value}`")
+            after = self.skip_ws(pos)
+            if self.text[after:after + 1] != "#":
+                return pos
+            pos = self.skip_ws(after + 1)
+
+    def string(self, pos: int, closer: str) -> int:
+        pos = self.skip_ws(pos)
+        name = _NAME_CHARS.match(self.text, pos)
+        if not name:
+            raise _Abort(pos, "`@string` has no name", "write `@string{name = {value}}`")
+        self.key = name.group(0)
+        pos = self.skip_ws(name.end())
+        if self.text[pos:pos + 1] != "=":
+            raise _Abort(pos, f"`@string{{{self.key} ...}}` has no `=` between name and value",
+                         f"write `@string{{{self.key} = {{value}}}}`")
+        pos = self.value(self.skip_ws(pos + 1), f"`@string{{{self.key}}}`")
+        pos = self.skip_ws(pos)
+        if self.text[pos:pos + 1] == closer:
+            return pos + 1
+        if self.text[pos:pos + 1] == ",":
+            raise _Abort(pos, f"`@string{{{self.key} = ...}}` defines more than one macro",
+                         "write one `@string{name = {value}}` per macro")
+        raise _Abort(pos, f"`@string{{{self.key}}}` is not closed", f"add `{closer}` after its value", self.block_pos)
+
+    def entry(self, pos: int, entry_type: str, closer: str) -> int:
+        start = pos
+        label = f"`@{entry_type}`" if entry_type else "entry"
+        if not entry_type:
+            self.add(start, "entry has no type", "write the type before the brace: `@article{key, ...}` or `@online{...}`")
+        pos = self.skip_ws(pos)
+        key = _KEY_CHARS.match(self.text, pos)
+        after_key = self.skip_ws(key.end()) if key else pos
+        if not key or self.text[after_key:after_key + 1] == "=":
+            raise _Abort(pos, f"{label} entry has no key",
+                         f"start the entry with a unique key: `@{entry_type or 'online'}{{smith2025, title = ...}}`")
+        self.key = key.group(0)
+        pos = after_key
+        ch = self.text[pos:pos + 1]
+        if ch == closer:
+            return pos + 1
+        if ch != ",":
+            if not ch or self.at_block_start(pos):
+                raise _Abort(pos, f"entry `{self.key}` is not closed", f"add `{closer}` after its last field", start)
+            raise _Abort(pos, f"missing comma after the key `{self.key}`",
+                         f"write `@{entry_type}{{{self.key}, title = {{...}}, ...}}`", key.end())
+        pos += 1
+        seen: dict[str, int] = {}
+        values: list[tuple[str, int, int]] = []
+        while True:
+            pos = self.skip_ws(pos)
+            ch = self.text[pos:pos + 1]
+            if ch == closer:
+                return pos + 1
+            if ch == ",":
+                pos += 1
+                continue
+            if not ch or self.at_block_start(pos):
+                self.not_closed(pos, start, closer, values)
+            name = _NAME_CHARS.match(self.text, pos)
+            if not name:
+                raise _Abort(pos, f"unexpected `{ch}` in entry `{self.key}`",
+                             "fields look like `name = {value}`, separated by commas")
+            field_name, field_pos = name.group(0).lower(), pos
+            pos = self.skip_ws(name.end())
+            if self.text[pos:pos + 1] != "=":
+                raise _Abort(pos, f"field `{field_name}` of `{self.key}` has no `=`",
+                             f"write `{field_name} = {{value}}`, and separate fields with commas", field_pos)
+            if field_name in seen:
+                self.add(field_pos, f"`{self.key}` has the field `{field_name}` twice (first on line {seen[field_name]})",
+                         "keep one of them", fatal=False)
+            seen.setdefault(field_name, self.line(field_pos))
+            what = f"field `{field_name}` of `{self.key}`"
+            value_start = self.skip_ws(pos + 1)
+            pos = self.value(value_start, what)
+            values.append((field_name, field_pos, pos))
+            after = self.skip_ws(pos)
+            ch = self.text[after:after + 1]
+            if ch in (",", closer):
+                pos = after
+                continue
+            if not ch or self.at_block_start(after):
+                self.not_closed(after, start, closer, values)
+            raise _Abort(after, f"missing comma after field `{field_name}` of `{self.key}`",
+                         f"separate fields with commas: `{field_name} = {{...}},`", pos)
+
+    def not_closed(self, pos: int, start: int, closer: str, values: list[tuple[str, int, int]]) -> None:
+        """An entry that runs into the next one: usually a value whose `{` was never closed swallowed the rest."""
+        for name, field_pos, end in values:
+            if _FIELD_LIKE.search(self.text, field_pos, end):
+                raise _Abort(pos, f"unclosed `{{` in field `{name}` of `{self.key}`",
+                             "add the missing `}`: the value runs on into the fields after it", field_pos)
+        raise _Abort(pos, f"entry `{self.key}` is not closed", f"add `{closer}` after its last field", start)
+
+
+def scan_bibtex(text: str) -> list[BibSyntaxIssue]:
+    """Every syntax mistake in a BibTeX text, each with its line."""
+    return _Scanner(text).scan()
+
+
 def _failure_message(block: ParsingFailedBlock) -> tuple[str, str]:
-    reason = getattr(block.error, "abort_reason", None) or str(block.error)
-    error = reason.strip().splitlines()
-    detail = error[-1].strip() if error else "syntax error"
+    """bibtexparser's own reason, for the rare failures our scanner does not explain."""
+    error = block.error
+    detail = getattr(error, "abort_reason", "") or str(error).strip().splitlines()[-1:] or "syntax error"
+    detail = (detail if isinstance(detail, str) else detail[0]).strip().rstrip(".")
     if "end of file" in detail.lower():
         return f"malformed BibTeX: {detail}", "look for an unclosed `{` or `\"` in this entry"
-    if "comma" in detail.lower():
-        return f"malformed BibTeX: {detail}", "fields are separated by commas: `title = {...},`"
     return f"malformed BibTeX: {detail}", "check the entry's braces, commas and `key = value` pairs"
 
 
@@ -226,47 +536,136 @@ def _file_stamp(path: Path) -> tuple[int, int, str]:
 
 def parse_bib_file(path: Path, root: Path | None = None) -> tuple[list[Source], Problems]:
     """Parse one .bib file; every failed block becomes a problem with its line."""
-    problems = Problems(root=root)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        problems.error(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8")
+        problems = Problems(root=root)
+        problems.error(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8",
+                       code="encoding")
         return [], problems
+    return parse_bib_text(text, path, root)
+
+
+def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[list[Source], Problems]:
+    """Parse BibTeX text as if read from `path`: sources in file order, broken ones flagged, and every problem."""
+    problems = Problems(root=root)
+    text = text.removeprefix("\ufeff")
+    issues = scan_bibtex(text)
+    for issue in issues:
+        problems.error(path, issue.line, issue.message, issue.hint, code="bibtex-syntax")
+    explained = {issue.block_line for issue in issues}
     macros = ResolveMacrosMiddleware()
-    library = bibtexparser.parse_string(text, parse_stack=[macros, RemoveEnclosingMiddleware()])
+    try:
+        library = bibtexparser.parse_string(text, parse_stack=[macros, RemoveEnclosingMiddleware()])
+    except Exception as exc:  # the parser itself gave up: report it rather than crash the build
+        if not issues:
+            problems.error(path, None, f"malformed BibTeX: could not read this file ({exc})",
+                           "check braces, commas and `key = value` pairs", code="bibtex-syntax")
+        return [], problems
+    broken_lines = {issue.block_line for issue in issues if issue.fatal}
+    recovered: list[Entry] = []
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateFieldKeyBlock) and isinstance(block.ignore_error_block, Entry) \
+                and line not in broken_lines:
+            recovered.append(_first_of_each_field(block.ignore_error_block))
+            if line not in explained:
+                fields = ", ".join(f"`{k}`" for k in sorted(block.duplicate_keys))
+                problems.error(path, line, f"malformed BibTeX: an entry repeats the field {fields}", "keep one of them",
+                               code="bibtex-syntax")
+            continue
+        broken_lines.add(line)
         if isinstance(block, DuplicateBlockKeyBlock):
             first = (block.previous_block.start_line or 0) + 1
             problems.error(path, line, f"duplicate key `{block.key}` (first defined on line {first})",
-                           "give each entry its own key", code="duplicate-key")
+                           "give each entry its own key; if both are the same source, delete one", code="duplicate-key")
+        elif line in explained:
+            continue
         elif isinstance(block, ParsingFailedBlock):
             message, hint = _failure_message(block)
             problems.error(path, line, message, hint, code="bibtex-syntax")
         else:
-            problems.error(path, line, f"could not read this block: {type(block).__name__}", code="bibtex-syntax")
+            problems.error(path, line, f"malformed BibTeX: could not read this block ({type(block).__name__})",
+                           code="bibtex-syntax")
+    entries = list(library.entries)
+    if recovered:  # resolve their macros and braces as the parser would have
+        extra = Library([*library.strings, *recovered])
+        entries += RemoveEnclosingMiddleware().transform(macros.transform(extra)).entries
+        entries.sort(key=lambda e: e.start_line or 0)
+    broken_macros = {issue.key.lower() for issue in issues if issue.block == "string"}
     for entry, field_key, macro in macros.undefined:
+        if macro.lower() in broken_macros:
+            continue  # its @string has a syntax error, reported above
         problems.error(path, (entry.start_line or 0) + 1,
                        f"`{entry.key}`: field `{field_key}` uses undefined @string macro `{macro}`",
-                       "define it with `@string{name = {value}}` or put the value in braces", code="bibtex-string")
+                       "define it with `@string{name = {value}}` above the entry, or put the value in braces",
+                       code="bibtex-string")
     sources = []
-    for entry in library.entries:
+    parsed_keys = set()
+    for entry in entries:
+        line = (entry.start_line or 0) + 1
+        if not entry.key.strip():
+            continue  # reported by the scanner as an entry without key
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         lines = {f.key.lower(): (f.start_line or entry.start_line or 0) + 1 for f in entry.fields}
-        sources.append(Source(entry.key, entry.entry_type.lower(), fields, path, (entry.start_line or 0) + 1, lines))
+        parsed_keys.add(entry.key)
+        sources.append(Source(entry.key, entry.entry_type.lower(), fields, path, line, lines,
+                              broken=line in broken_lines))
+    for issue in issues:  # entries bibtexparser dropped: remember their key, so citations can say why they fail
+        if issue.block == "entry" and issue.key and issue.key not in parsed_keys:
+            parsed_keys.add(issue.key)
+            sources.append(Source(issue.key, "", {}, path, issue.block_line, {}, broken=True))
     return sources, problems
 
 
+def _first_of_each_field(entry: Entry) -> Entry:
+    """An entry with a repeated field, keeping the first value (the repetition is reported as an error)."""
+    seen: set[str] = set()
+    fields = []
+    for fld in entry.fields:
+        if fld.key.lower() not in seen:
+            seen.add(fld.key.lower())
+            fields.append(fld)
+    return Entry(entry.entry_type, entry.key, fields, entry.start_line, entry.raw)
+
+
+def _date_problem(value: str) -> str:
+    """Why a BibTeX date is impossible, or an empty string (partial and biblatex range dates are fine)."""
+    for part in value.split("/"):
+        part = part.strip()
+        if not part or part == "..":
+            continue
+        match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:T[\d:]+Z?)?[?~%]?", part)
+        if not match:
+            return "write it as YYYY, YYYY-MM or YYYY-MM-DD"
+        year, month, day = (int(g) if g else None for g in match.groups())
+        try:
+            dt.date(year or 1, month or 1, day or 1)
+        except ValueError as exc:
+            return str(exc)
+    return ""
+
+
 def validate_source(source: Source, problems: Problems) -> None:
-    """Per-entry rules: kind from the vocabulary, required fields, safe URLs."""
+    """Per-entry rules: kind from the vocabulary, required fields, real dates, safe URLs and DOIs."""
+    def line_of(name: str) -> int:
+        return source.field_lines.get(name, source.line)
+
+    if source.entry_type not in ENTRY_TYPES:
+        hint = did_you_mean(source.entry_type, ENTRY_TYPES) or "use a BibTeX/biblatex type such as `@article` or `@online`"
+        problems.warning(source.path, source.line, f"`{source.key}`: unknown entry type `@{source.entry_type}`; "
+                         "formatted as a generic document", hint, code="unknown-type")
     kind = source.fields.get(KIND_FIELD)
     if kind is None:
         problems.warning(source.path, source.line, f"`{source.key}` has no `{KIND_FIELD}` field; counted as `other`",
                          f"add `{KIND_FIELD} = {{news}}` (one of: {', '.join(SOURCE_KINDS)})", code="missing-kind")
     elif source.kind not in SOURCE_KINDS:
         hint = did_you_mean(source.kind, SOURCE_KINDS) or f"use one of: {', '.join(SOURCE_KINDS)}"
-        problems.error(source.path, source.field_lines.get(KIND_FIELD, source.line),
-                       f"`{source.key}`: unknown source kind `{source.kind}`", hint, code="unknown-kind")
+        problems.error(source.path, line_of(KIND_FIELD), f"`{source.key}`: unknown source kind `{source.kind}`", hint,
+                       code="unknown-kind")
+    if not re.fullmatch(KEY, source.key) or source.key[-1] in ".:":
+        problems.error(source.path, source.line, f"the key `{source.key}` cannot be cited as `[@{source.key}]`",
+                       "use letters, digits and `-_:.` in keys, e.g. `smith2025vaccine`", code="bad-key")
     if not source.fields.get("title", "").strip():
         problems.error(source.path, source.line, f"`{source.key}` has no title", "add `title = {...}`",
                        code="missing-field")
@@ -277,12 +676,40 @@ def validate_source(source: Source, problems: Problems) -> None:
     if not has_date and not (source.entry_type == "online" and source.fields.get("urldate")):
         problems.error(source.path, source.line, f"`{source.key}` has no date or year",
                        "add `date = {YYYY-MM-DD}` or `year = {YYYY}`", code="missing-field")
+    for name in DATE_FIELDS:
+        value = source.fields.get(name, "").strip()
+        reason = _date_problem(value) if value else ""
+        if reason:
+            problems.error(source.path, line_of(name), f"`{source.key}`: {name} `{value[:40]}` is not a valid date ({reason})",
+                           "write dates as YYYY-MM-DD, YYYY-MM or YYYY", code="bad-date")
     for name in ("url", "archiveurl"):
         value = source.fields.get(name, "").strip()
-        if value and not re.match(r"^https?://", value, flags=re.I):
-            problems.error(source.path, source.field_lines.get(name, source.line),
+        if not value:
+            continue
+        if not re.match(r"^https?://", value, flags=re.I):
+            problems.error(source.path, line_of(name),
                            f"`{source.key}`: {name} must start with http:// or https://, not `{value[:40]}`",
                            "only web links are allowed in references", code="unsafe-url")
+        elif re.search(r"[\s\"<>\\^`{|}]", value):
+            problems.error(source.path, line_of(name), f"`{source.key}`: {name} contains a space or a character "
+                           "that is not allowed in a URL", "percent-encode it (a space is `%20`)", code="bad-url")
+    doi = source.doi
+    if source.fields.get("doi", "").strip() and not re.fullmatch(r"10\.\d{4,9}/\S+", doi):
+        problems.error(source.path, line_of("doi"), f"`{source.key}`: doi `{doi[:40]}` is not a DOI",
+                       "a DOI looks like `10.1234/abcd`; put web addresses in `url`", code="bad-doi")
+    for role in ("author", "editor"):
+        raw = source.fields.get(role, "").strip()
+        if not raw:
+            continue
+        try:
+            for person in split_multiple_persons_names(raw):
+                if not (person.startswith("{") and person.endswith("}")):
+                    parse_single_name_into_parts(person)
+        except InvalidNameError as exc:
+            reason = str(exc).rsplit(":", 1)[-1].strip().lower()
+            problems.error(source.path, line_of(role), f"`{source.key}`: cannot read the {role} list ({reason})",
+                           "separate people with ` and `, write each as `Last, First`, and put an organisation in "
+                           "braces: `{World Health Organization}`", code="bad-name")
 
 
 class BibliographyLoader:
@@ -290,6 +717,7 @@ class BibliographyLoader:
 
     def __init__(self) -> None:
         self._cache: dict[Path, _ParsedFile] = {}
+        self.disk: Any = None  # a cache.ParsedBibCache for warm builds in new processes (set by build_project)
 
     def load(self, bib_dir: Path, root: Path | None = None) -> Bibliography:
         bib = Bibliography(problems=Problems(root=root))
@@ -299,21 +727,43 @@ class BibliographyLoader:
             stamp = _file_stamp(path)
             cached = self._cache.get(path)
             if cached is None or cached.stamp != stamp:
-                sources, problems = parse_bib_file(path, root)
-                for source in sources:
-                    validate_source(source, problems)
+                stored = self.disk.get(path, root) if self.disk is not None else None
+                if stored is not None:
+                    sources, problems = stored
+                else:
+                    sources, problems = parse_bib_file(path, root)
+                    for source in sources:
+                        if not source.broken:
+                            validate_source(source, problems)
+                    if self.disk is not None:
+                        self.disk.put(path, root, sources, problems)
                 cached = _ParsedFile(stamp, sources, problems)
                 self._cache[path] = cached
             bib.problems.extend(cached.problems)
             for source in cached.sources:
+                if source.broken:
+                    bib.broken.setdefault(source.key, source)
+                    continue
                 first = bib.sources.get(source.key)
                 if first is not None:
-                    where = first.path.name if first.path != source.path else "this file"
-                    bib.problems.error(source.path, source.line,
-                                       f"duplicate key `{source.key}` (already defined in {where}, line {first.line})",
-                                       "keys must be unique across all files in bib/", code="duplicate-key")
+                    if first.path != source.path:
+                        bib.problems.error(source.path, source.line,
+                                           f"duplicate key `{source.key}` (already defined in {first.path.name}, "
+                                           f"line {first.line})", "keys must be unique across all files in bib/",
+                                           code="duplicate-key")
                     continue
                 bib.sources[source.key] = source
+        folded: dict[str, Source] = {}
+        for key, source in bib.sources.items():
+            other = folded.setdefault(key.casefold(), source)
+            if other is not source:
+                bib.problems.warning(source.path, source.line,
+                                     f"key `{key}` differs from `{other.key}` ({bib.problems.relative(other.path)}:"
+                                     f"{other.line}) only by case", "BibTeX treats them as one key: rename one",
+                                     code="duplicate-key")
+        for key in list(bib.broken):
+            if key in bib.sources:
+                del bib.broken[key]
         for stale in set(self._cache) - set(paths):
             del self._cache[stale]
         return bib

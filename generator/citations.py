@@ -58,7 +58,7 @@ def parse_citation_body(body: str) -> tuple[CitationItem, ...]:
         if "@" in rest:
             raise ValueError(f"malformed citation `[{body.strip()}]`: separate several keys with `;`")
         if rest and not rest.startswith(","):
-            raise ValueError(f"malformed citation item `{piece.strip()}`: put a comma before the locator (`@{key}, p. 4`)")
+            raise ValueError(f"malformed citation item `{piece.strip()}`: put a comma before the locator (`@{key}, {rest}`)")
         items.append(CitationItem(key, match.group("prefix").strip(), rest.lstrip(",").strip()))
     return tuple(items)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import Problem, Severity
 from .project import Project, build_project
+from .reproducible import build_epoch
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -25,15 +26,22 @@ def _print_problems(problems: list[Problem], fmt: str, strict: bool) -> None:
         if fmt == "github":
             level = "error" if p.severity is Severity.ERROR or strict else "warning"
             line = f",line={p.line}" if p.line else ""
-            text = (p.message + (f" ({p.hint})" if p.hint else "")).replace("%", "%25").replace("\n", "%0A")
-            print(f"::{level} file={p.path}{line}::{text}")
+            text = (p.message + (f" ({p.hint})" if p.hint else "")).replace("%", "%25")
+            text = text.replace("\r", "%0D").replace("\n", "%0A")
+            path = p.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A").replace("\n", "%0A")
+            print(f"::{level} file={path}{line}::{text}")
         else:
             print(p.format())
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     root = Path(args.path).resolve()
-    result = build_project(Project(root=root))
+    project = Project(root=root)
+    result = build_project(project)
+    if args.base:  # content changed since BASE needs a new revision
+        from .history import check_base
+
+        check_base(project, result, args.base)
     problems = result.problems.sorted()
     _print_problems(problems, args.format, args.strict)
     errors = len(result.problems.errors)
@@ -42,6 +50,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(result.reports)} report(s), {len(result.bib.sources)} source(s): "
               f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return EXIT_PROBLEMS if errors or (args.strict and warnings) else EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """What changed in each report between two git refs, as Markdown short enough for a PR comment."""
+    from .diff import markdown_summary
+    from .history import GitError, diff_project
+
+    root = Path(args.path).resolve()
+    try:
+        result = diff_project(root, args.base, args.head)
+    except GitError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    text = markdown_summary(result.reports, result.base, result.head, result.notes)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _mkdocs_config_file(root: Path) -> str:
@@ -67,7 +94,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             if name == "report" or name.endswith("/report"):
                 plugin.config.pdf = False
     try:
-        build(config)
+        with build_epoch(root):  # dates in the site from the last commit or the content, never the clock
+            build(config)
     except (MkDocsException, SystemExit) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         print(f"report: build failed, {site_dir.name}/ left as it was: {exc}", file=sys.stderr)
@@ -89,6 +117,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve()
     serve(config_file=_mkdocs_config_file(root), dev_addr=args.dev_addr, livereload=True)
+    return EXIT_OK
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    """Export PDFs without building the site; content errors stop the export, as in `report build`."""
+    import time
+
+    from .bib import did_you_mean
+    from .config import read_mkdocs_yml
+    from .pdf import export_pdfs
+
+    root = Path(args.path).resolve()
+    result = build_project(Project(root=root))
+    for problem in result.problems.sorted():
+        print(problem.format(), file=sys.stderr)
+    if not result.ok:
+        print(f"report: {len(result.problems.errors)} error(s); no PDF written", file=sys.stderr)
+        return EXIT_PROBLEMS
+    by_slug = {r.report.slug: r for r in result.rendered}
+    unknown = [slug for slug in args.slugs if slug not in by_slug]
+    for slug in unknown:
+        hint = did_you_mean(slug, by_slug) or f"reports: {', '.join(by_slug) or 'none'}"
+        print(f"report: no report `{slug}` ({hint})", file=sys.stderr)
+    if unknown:
+        return EXIT_USAGE
+    chosen = [by_slug[slug] for slug in dict.fromkeys(args.slugs)] or list(by_slug.values())
+    assert result.renderer is not None
+    print(f"report: rendering {len(chosen)} PDF(s) ({result.config.page_size})…", file=sys.stderr)
+    started = time.perf_counter()
+    outputs = export_pdfs(chosen, result.renderer)
+    site_dir = root / (read_mkdocs_yml(root / "mkdocs.yml").get("site_dir") or "site")
+    for slug, pdf in outputs.items():
+        target = Path(args.out).resolve() / f"{slug}.pdf" if args.out else site_dir / slug / f"{slug}.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pdf.data)
+        shown = os.path.relpath(target) if target.is_relative_to(Path.cwd()) else str(target)
+        print(f"{slug}: {pdf.pages} page{'s' if pdf.pages != 1 else ''}, {pdf.size}, {shown}")
+    print(f"report: {len(outputs)} PDF(s) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return EXIT_OK
 
 
@@ -154,7 +220,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="output format")
+    p.add_argument("--base", metavar="REF", help="also fail when a report changed since git REF without a new revision")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("diff", help="Markdown summary of report changes between git refs (for PR comments)")
+    p.add_argument("base", metavar="BASE", help="git ref to compare from, e.g. origin/main")
+    p.add_argument("head", metavar="HEAD", nargs="?", help="git ref to compare to (default: the working tree)")
+    p.add_argument("--path", default=".", help="project folder (default: .)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the Markdown to FILE instead of standard output")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("build", help="build the site (and PDFs) into site/")
     p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
@@ -166,6 +240,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("pdf", help="export reports as PDF (default: all, into site/<slug>/<slug>.pdf)")
+    p.add_argument("slugs", nargs="*", metavar="SLUG", help="reports to export (default: every report)")
+    p.add_argument("--out", metavar="DIR", help="write DIR/<slug>.pdf instead")
+    p.add_argument("--path", default=".", help="project folder (default: .)")
+    p.set_defaults(func=cmd_pdf)
 
     p = sub.add_parser("new", help="scaffold content/<slug>/ (never overwrites)")
     p.add_argument("slug", help="the report's URL name, e.g. enteromix")

@@ -46,6 +46,7 @@ class SiteConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content_dir: str = "content"
     bib_dir: str = "bib"
+    docs_dir: str = "docs"  # MkDocs' own setting, copied here so reports can be checked against the user's pages
     csl_style: str = "ieee"
     language: str = "en"
     ratings: list[Rating] = Field(default_factory=lambda: list(DEFAULT_RATINGS))
@@ -97,6 +98,7 @@ def load_site_config(root: Path) -> SiteConfig:
         if isinstance(plugin, dict) and "report" in plugin:
             options = dict(plugin["report"] or {})
     options.setdefault("site_name", data.get("site_name") or "")
+    options.setdefault("docs_dir", data.get("docs_dir") or "docs")
     options.setdefault("site_url", data.get("site_url") or "")
     language = (data.get("theme") or {}).get("language") if isinstance(data.get("theme"), dict) else None
     if language:

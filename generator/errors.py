@@ -38,7 +38,8 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
     root: Path | None = None
 
-    def _rel(self, path: str | Path) -> str:
+    def relative(self, path: str | Path) -> str:
+        """A path as shown in messages: relative to the project root when it is inside it."""
         path = Path(path)
         if self.root is not None:
             try:
@@ -48,10 +49,10 @@ class Problems:
         return path.as_posix()
 
     def error(self, path: str | Path, line: int | None, message: str, hint: str = "", code: str = "") -> None:
-        self.items.append(Problem(self._rel(path), line, message, hint, Severity.ERROR, code))
+        self.items.append(Problem(self.relative(path), line, message, hint, Severity.ERROR, code))
 
     def warning(self, path: str | Path, line: int | None, message: str, hint: str = "", code: str = "") -> None:
-        self.items.append(Problem(self._rel(path), line, message, hint, Severity.WARNING, code))
+        self.items.append(Problem(self.relative(path), line, message, hint, Severity.WARNING, code))
 
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)

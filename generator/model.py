@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import Problems
 
@@ -18,6 +21,16 @@ SECTION_KINDS = ("summary", "claims", "evidence", "assessment", "gaps", "narrati
 REVISION_KINDS = ("update", "correction", "editorial")
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 REPORT_FILE = "report.yml"
+
+
+def _date_not_number(value: Any) -> Any:
+    """Refuse `20260127` and other numbers: pydantic would read them as Unix timestamps."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("write dates as YYYY-MM-DD")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
 
 
 class _Model(BaseModel):
@@ -43,7 +56,7 @@ class Section(_Model):
 
 
 class FirstAppearance(_Model):
-    date: dt.date | None = None
+    date: Date | None = None
     source: str | None = Field(default=None, description="Bib key of where the claim first appeared.")
     where: str = Field(default="", description="Free text: outlet, event or platform.")
 
@@ -72,7 +85,7 @@ class BottomLine(_Model):
 
 class Revision(_Model):
     version: int = Field(ge=1)
-    date: dt.date
+    date: Date
     kind: Literal[REVISION_KINDS] = "update"  # type: ignore[valid-type]
     note: str = Field(min_length=1, description="What changed and why; for a correction, what was wrong.")
 
@@ -84,7 +97,7 @@ class ReportMeta(_Model):
     short_title: str = ""
     description: str = ""
     authors: list[Author] = Field(min_length=1)
-    checked_on: dt.date
+    checked_on: Date
     language: str = ""
     keywords: list[str] = Field(default_factory=list)
     verdict: Verdict
@@ -142,32 +155,171 @@ _StringDateLoader.yaml_implicit_resolvers = {
 }
 
 
-def _node_lines(node: yaml.Node, loc: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[loc] = node.start_mark.line + 1
+class _FastStringDateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same, parsed by libyaml when PyYAML has it (~10x faster); used only for text it parses without error."""
+
+
+_FastStringDateLoader.yaml_implicit_resolvers = _StringDateLoader.yaml_implicit_resolvers
+
+
+def _compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
+    """report.yml parsed once: the node tree (for line numbers) and the data built from it.
+
+    Anything libyaml objects to is parsed again by the pure-Python loader, so problems read exactly as before."""
+    try:
+        loader = _FastStringDateLoader(text)
+        try:
+            node = loader.get_single_node()
+            return node, (loader.construct_document(node) if node is not None else None)
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001, S110 - re-parsed below, which raises the error we report
+        pass
+    node = yaml.compose(text, Loader=_StringDateLoader)
+    data = yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - SafeLoader subclass
+    return node, data
+
+
+def _node_lines(node: yaml.Node, loc: tuple[Any, ...], out: dict[tuple[Any, ...], int],
+                duplicates: list[tuple[str, int, int]], seen: set[int] | None = None) -> None:
+    """Record the line of every field and list item; note keys given twice (YAML would keep only the last)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # an alias: its lines were recorded where it was defined (and it may be recursive)
+        return
+    seen.add(id(node))
+    out.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*loc, key)] = key_node.start_mark.line + 1
-            _node_lines(value_node, (*loc, key), out)
-            out[(*loc, key)] = key_node.start_mark.line + 1
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else f"<{key_node.tag}>"
+            line = key_node.start_mark.line + 1
+            if key in first:
+                duplicates.append((".".join(str(p) for p in (*loc, key)), line, first[key]))
+                continue
+            first[key] = line
+            out[(*loc, key)] = line
+            _node_lines(value_node, (*loc, key), out, duplicates, seen)
+            out[(*loc, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _node_lines(item, (*loc, index), out)
+            _node_lines(item, (*loc, index), out, duplicates, seen)
+
+
+def _close(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else ""
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema model that describes the mapping at `loc` (to suggest the fields it allows)."""
+    model: type[BaseModel] | None = ReportMeta
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part)) if model else None
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean `{str(value).lower()}`"
+    if isinstance(value, int | float):
+        return f"the number `{value}`"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"`{str(value)[:40]}`"
 
 
 def _pydantic_message(error: dict[str, Any]) -> tuple[str, str]:
-    loc = ".".join(str(p) for p in error["loc"])
+    """A schema error as what is wrong and how to fix it, in the words of report.yml."""
+    parts = tuple(error["loc"])
+    loc = ".".join(str(p) for p in parts)
+    name = str(parts[-1]) if parts else "report.yml"
     kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        return f"unknown field `{loc}`", "remove it or check its spelling against the schema"
+        model = _model_at(parts[:-1])
+        allowed = list(model.model_fields) if model else []
+        hint = _close(name, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
+        return f"unknown field `{loc}`", hint
     if kind == "missing":
-        return f"missing required field `{loc}`", "add it to report.yml"
+        where = f" under `{'.'.join(str(p) for p in parts[:-1])}`" if len(parts) > 1 else ""
+        return f"missing required field `{loc}`", f"add `{name}:`{where} to report.yml"
     if kind == "literal_error":
-        return f"`{loc}`: {error['msg'].lower()}, not `{error.get('input')}`", ""
-    if kind.startswith("date"):
-        return f"`{loc}`: `{error.get('input')}` is not a valid date ({error['msg'].split(',')[-1].strip()})", \
-            "write dates as YYYY-MM-DD"
+        choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        what = {"kind": "section kind" if parts[:1] == ("sections",) else "revision kind"}.get(name, "value")
+        hint = _close(str(value), choices) or f"use one of: {', '.join(choices)}"
+        return f"unknown {what} `{value}` in `{loc}`", hint
+    if kind.startswith("date") or (kind == "value_error" and "YYYY-MM-DD" in error["msg"]):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"`{loc}`: `{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2026-01-27"
+        reason = error["msg"].split(",")[-1].strip()
+        return f"`{loc}`: `{value}` is not a valid date ({reason})", "write dates as YYYY-MM-DD"
+    if kind == "string_type":
+        hint = "write it as text"
+        if value is None or isinstance(value, bool | int | float):
+            shown = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            hint = f'YAML read this as {_describe(value)}: put it in quotes, e.g. `{name}: "{shown or "..."}"`'
+        return f"`{loc}` must be text, not {_describe(value)}", hint
+    if kind == "list_type":
+        return f"`{loc}` must be a list, not {_describe(value)}", "write one item per line, each starting with `- `"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"`{loc}` must be a mapping of fields, not {_describe(value)}", "write `field: value` lines indented under it"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"`{loc}` must be true or false, not {_describe(value)}", ""
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"`{loc}` must be a whole number, not {_describe(value)}", ""
+    if kind == "greater_than_equal":
+        return f"`{loc}` must be at least {ctx.get('ge')}, not {_describe(value)}", ""
+    if kind in ("too_short", "string_too_short"):
+        return f"`{loc}` must not be empty", "add at least one item" if kind == "too_short" else "write the text"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == SLUG:
+            return f"`{loc}`: `{value}` is not a valid id", "use lowercase letters, digits and hyphens, e.g. `efficacy-100`"
+        if "https?" in str(ctx.get("pattern")):
+            return f"`{loc}` must start with http:// or https://, not `{str(value)[:40]}`", "only web links are allowed"
+        if name == "file":
+            return f"`{loc}`: `{value}` is not a Markdown file next to report.yml", "write a file name such as `summary.md`"
     return f"`{loc}`: {error['msg']}", ""
+
+
+def _unclosed_quote_line(text: str, line: int | None) -> int | None:
+    """The line, at or shortly before where YAML gave up, whose double quote is never closed (a common slip)."""
+    lines = text.splitlines()
+    last = min(line or len(lines), len(lines))
+    for number in range(last, max(last - 4, 0), -1):
+        stripped = re.sub(r"\\.", "", lines[number - 1])
+        if "'" not in stripped and stripped.count('"') % 2 == 1:
+            return number
+    return None
+
+
+def _yaml_hint(problem: str) -> str:
+    """A hint for common YAML mistakes: tabs, `: ` inside unquoted text."""
+    if "\\t" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return 'put a value that contains `: ` in quotes: `text: "A: B"`'
+    return "check the indentation, and quote values that contain `: `, ` #` or start with a quote"
 
 
 def load_report(folder: Path, problems: Problems) -> Report | None:
@@ -175,8 +327,10 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
     path = folder / REPORT_FILE
     slug = folder.name
     if not re.match(SLUG, slug):
-        problems.error(folder, None, f"report folder name `{slug}` is not a valid slug",
-                       "use lowercase letters, digits and hyphens, e.g. `enteromix-2026`", code="bad-slug")
+        suggestion = slugify(slug)
+        hint = f"rename the folder to `{suggestion}`" if suggestion else "use lowercase letters, digits and hyphens"
+        problems.error(folder, None, f"report folder name `{slug}` is not a valid slug (its URL)",
+                       f"{hint}: lowercase letters, digits and hyphens", code="bad-slug")
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -184,28 +338,60 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
         problems.error(path, None, "report folder has no report.yml", "run `report new <slug>` to scaffold one",
                        code="missing-file")
         return None
-    except UnicodeDecodeError:
-        problems.error(path, None, "report.yml is not UTF-8 text", "save it as UTF-8", code="yaml")
+    except UnicodeDecodeError as exc:
+        problems.error(path, None, f"report.yml is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                       "save it as UTF-8", code="yaml")
         return None
+    except OSError as exc:
+        problems.error(path, None, f"cannot read report.yml ({exc.strerror})", "", code="missing-file")
+        return None
+    return parse_report(text, folder, problems)
+
+
+def parse_report(text: str, folder: Path, problems: Problems) -> Report | None:
+    """Validate report.yml text as if read from `folder`; every problem is reported with its line."""
+    path = folder / REPORT_FILE
+    slug = folder.name
     try:
-        node = yaml.compose(text, Loader=_StringDateLoader)
-        data = yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - SafeLoader subclass
+        node, data = _compose_and_load(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        problems.error(path, line, f"invalid YAML: report.yml contains the control character U+{exc.character:04X}",
+                       "delete it (it is invisible in most editors)", code="yaml")
+        return None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        problems.error(path, mark.line + 1 if mark else None, f"invalid YAML: {problem}",
-                       "check indentation and quote values that contain `:` or `#`", code="yaml")
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = mark.line + 1 if mark else None
+        quote_line = _unclosed_quote_line(text, line)
+        if quote_line is not None:
+            problems.error(path, quote_line, 'invalid YAML: the `"` opened on this line is never closed',
+                           f'close it at the end of the value (YAML gave up on line {line}); write a `"` inside a '
+                           'value as `\\"`', code="yaml")
+        else:
+            problems.error(path, line, f"invalid YAML: {problem}", _yaml_hint(problem), code="yaml")
+        return None
+    except RecursionError:
+        problems.error(path, None, "invalid YAML: nested too deeply", "simplify the structure", code="yaml")
         return None
     lines: dict[tuple[Any, ...], int] = {}
+    duplicates: list[tuple[str, int, int]] = []
     if node is not None:
-        _node_lines(node, (), lines)
+        _node_lines(node, (), lines, duplicates)
+    for name, line, first in duplicates:
+        problems.error(path, line, f"field `{name}` is given twice (first on line {first})",
+                       "YAML keeps only the last one: remove or merge the other", code="yaml")
     if not isinstance(data, dict):
-        problems.error(path, 1, "report.yml must be a mapping of fields", "start from `report new <slug>`",
-                       code="schema")
+        problems.error(path, lines.get((), 1), f"report.yml must be a mapping of fields, not {_describe(data)}",
+                       "start from `report new <slug>`", code="schema")
         return None
     data.pop("$schema", None)
     try:
         meta = ReportMeta.model_validate(data)
+    except RecursionError:
+        problems.error(path, None, "report.yml refers to itself (a recursive YAML alias)", "remove the alias",
+                       code="schema")
+        return None
     except ValidationError as exc:
         for error in exc.errors():
             message, hint = _pydantic_message(error)
@@ -218,6 +404,8 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
                 loc = loc[:-1]
             problems.error(path, line, message, hint, code="schema")
         return None
+    if duplicates:
+        return None
     report = Report(slug=slug, folder=folder, meta=meta, lines=lines)
     for index, section in enumerate(meta.sections):
         section_path = folder / section.file
@@ -225,8 +413,15 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
             report.prose[section.file] = section_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             problems.error(path, report.line_of("sections", index, "file"),
-                           f"section file `{section.file}` does not exist", f"create {slug}/{section.file}",
+                           f"section file `{section.file}` does not exist",
+                           f"create {problems.relative(section_path)} or fix the file name",
                            code="missing-file")
+            report.prose[section.file] = ""
+            continue
+        except (UnicodeDecodeError, OSError) as exc:
+            reason = f"not UTF-8 text ({exc.reason})" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+            problems.error(section_path, None, f"cannot read section file `{section.file}`: {reason}",
+                           "save it as a UTF-8 text file", code="missing-file")
             report.prose[section.file] = ""
             continue
         if not report.prose[section.file].strip():
@@ -235,18 +430,52 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
     return report
 
 
+def slugify(name: str) -> str:
+    """The slug a folder name was probably meant to be (for hints)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+
+
+def report_folders(content_dir: Path) -> list[Path]:
+    """The folders under content/ that hold a report (hidden and `_` folders are skipped)."""
+    if not content_dir.is_dir():
+        return []
+    return sorted(p for p in content_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
 def load_reports(content_dir: Path, problems: Problems) -> list[Report]:
-    """Every report under content/, sorted by slug."""
+    """Every report under content/, sorted by slug; two folders may not claim the same URL."""
     reports = []
     if not content_dir.is_dir():
         problems.error(content_dir, None, "content folder does not exist", "create it, or run `report new <slug>`",
                        code="missing-file")
         return reports
-    for folder in sorted(p for p in content_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    folders = report_folders(content_dir)
+    slugs = {folder.name for folder in folders if re.match(SLUG, folder.name)}
+    for folder in folders:
+        slug = slugify(folder.name)
+        if folder.name not in slugs and slug in slugs:
+            where = folder / REPORT_FILE
+            problems.error(where, 1 if where.is_file() else None,
+                           f"duplicate slug: report folders `{folder.name}` and `{slug}` would both be published "
+                           f"at `{slug}/`", "each report needs its own URL: rename or merge one of the folders",
+                           code="duplicate-slug")
+            continue
         report = load_report(folder, problems)
         if report is not None:
             reports.append(report)
     return reports
+
+
+def check_slug_collisions(reports: list[Report], docs_dir: Path, problems: Problems) -> None:
+    """A page in docs/ at a report's URL would be silently replaced by the report: name both."""
+    for report in reports:
+        for candidate in (f"{report.slug}.md", f"{report.slug}/index.md", f"{report.slug}/README.md"):
+            page = docs_dir / candidate
+            if page.is_file():
+                problems.error(page, 1,
+                               f"duplicate slug `{report.slug}`: this page and the report in "
+                               f"{problems.relative(report.folder)}/ would both be published at `{report.slug}/`",
+                               "rename the page or the report folder", code="duplicate-slug")
 
 
 def json_schema() -> dict[str, Any]:

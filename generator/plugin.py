@@ -11,13 +11,16 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .config import SiteConfig
-from .project import STYLESHEET, BuildResult, Project, build_project, site_files
+from .history import collect_history
+from .project import STYLESHEET, BuildResult, Project, build_project, listed_in_nav, site_files
+from .render import html_text
 
 log = logging.getLogger("mkdocs.plugins.report")
 CSS_URI = "assets/report/report.css"
+THEME_DIR = Path(__file__).parent / "theme"  # main.html: the feed link in every page's <head>
 
 
 class ReportPluginConfig(base.Config):
@@ -49,6 +52,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         options.setdefault("language", config.theme.get("language") or "en")
         options["site_name"] = config.site_name
         options["site_url"] = config.site_url or ""
+        options["docs_dir"] = config.docs_dir
         site_config = SiteConfig(**options)
         if self.project is None or self.project.root != root or self.project.config != site_config:
             self.project = Project(root=root, config=site_config)
@@ -58,19 +62,23 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
                 config.markdown_extensions.append(extension)
         if CSS_URI not in config.extra_css:
             config.extra_css.append(CSS_URI)
+        _add_theme_dir(config)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.project is not None
         self.result = result = build_project(self.project)
+        history = collect_history(self.project, result) if result.ok else None  # warns when archives are skipped
         for problem in result.problems.sorted():
             (log.error if problem.severity.value == "error" else log.warning)(problem.format())
         if not result.ok:
             raise PluginError(f"report: {len(result.problems.errors)} error(s) in content or sources; see above")
-        for uri, content in site_files(result).items():
+        generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history)  # str pages, bytes PDFs
+        for uri, content in generated.items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:
                 continue
-            _replace(files, File.generated(config, uri, content=content))
+            inclusion = InclusionLevel.UNDEFINED if listed_in_nav(uri) else InclusionLevel.NOT_IN_NAV
+            _replace(files, File.generated(config, uri, content=content, inclusion=inclusion))
         _replace(files, File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
         if self.auto_nav:
             config.nav = self._navigation(files, result)
@@ -78,7 +86,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
 
     def _navigation(self, files: Files, result: BuildResult) -> list[Any]:
         """Home, the reports by short title, then the user's own pages (only when mkdocs.yml sets no nav)."""
-        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in result.rendered]
+        reports = [{html_text(r.report.short_title): f"{r.report.slug}/index.md"} for r in result.rendered]
         generated = {f"{r.report.slug}/" for r in result.rendered}
         own = sorted(f.src_uri for f in files.documentation_pages()
                      if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
@@ -99,3 +107,11 @@ def _replace(files: Files, file: File) -> None:
     if existing is not None:
         files.remove(existing)
     files.append(file)
+
+
+def _add_theme_dir(config: MkDocsConfig) -> None:
+    """Our main.html after the user's custom_dir and before the theme's, when the theme has a base.html."""
+    dirs = config.theme.dirs
+    if str(THEME_DIR) in dirs or not any((Path(d) / "base.html").exists() for d in dirs):
+        return
+    dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))

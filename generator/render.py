@@ -8,6 +8,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from babel.dates import format_date, format_skeleton
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .bib import Bibliography, Source, did_you_mean
+from .bib import Bibliography, Source
 from .citations import Citation, compress_numbers, find_citations
 from .config import SOURCE_KINDS, SiteConfig
 from .errors import Problems
@@ -92,10 +93,12 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # package templates: no stat() per get_template (one per citation group)
         )
         self.env.filters["date"] = self.format_date
         self.env.filters["partial_date"] = self.format_partial_date
         self.env.filters["md_heading"] = md_heading
+        self.env.filters["html_text"] = html_text
         self.env.filters["json_script"] = json_for_script
 
     def format_date(self, value: dt.date | None, form: str = "long") -> str:
@@ -105,19 +108,7 @@ class Renderer:
 
     def format_partial_date(self, value: str) -> str:
         """A BibTeX date (`2025`, `2025-06`, `2025-06-03`) in the site's language."""
-        match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$", value.strip())
-        if not match:
-            return value
-        year, month, day = (int(g) if g else None for g in match.groups())
-        locale = self.config.language.replace("-", "_")
-        try:
-            if day and month:
-                return format_date(dt.date(year, month, day), "long", locale=locale)
-            if month:
-                return format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale)
-        except ValueError:
-            return value
-        return str(year)
+        return _partial_date(value, self.config.language.replace("-", "_"))
 
     # -- prose ------------------------------------------------------------------------------
 
@@ -159,7 +150,7 @@ class Renderer:
         for item in citation.items:
             entry = state.number(item.key)
             if entry is None:
-                hint = did_you_mean(item.key, state.bib.sources) or "add the entry to a .bib file in bib/"
+                hint = state.bib.missing_key_hint(item.key)
                 state.problems.error(path, first_line + citation.line - 1, f"unknown citation key `{item.key}`", hint,
                                      code="unknown-key")
                 parts.append({"missing": item.key, "entries": [], "prefix": "", "locator": ""})
@@ -177,6 +168,7 @@ class Renderer:
 
     def citation_list(self, keys: list[str], state: CitationState, path: Path, line: int | None) -> Markup:
         """A claim's or narrative's source list, rendered as one citation group."""
+        keys = [k for k in keys if k in self.bib.sources]  # unknown keys: reported by validate_report, with their line
         if not keys:
             return Markup("")
         text = "[" + "; ".join(f"@{k}" for k in keys) + "]"
@@ -291,7 +283,8 @@ class Renderer:
     def page_markdown(self, rendered: RenderedReport, extra: dict[str, Any] | None = None) -> str:
         """The report page as Markdown + HTML blocks, buildable by any Material-compatible engine."""
         context = {"r": rendered, "meta": rendered.report.meta, "jsonld": claim_review_jsonld(rendered),
-                   "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None, **(extra or {})}
+                   "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None,
+                   "archive": None, "version_links": {}, **(extra or {})}
         return self.env.get_template("report_page.md").render(context)
 
     def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
@@ -299,9 +292,30 @@ class Renderer:
                                                       fmt=self.format_date)
 
 
+@lru_cache(maxsize=8192)  # Babel takes ~40 µs a date; every reference list shows the same few thousand dates
+def _partial_date(value: str, locale: str) -> str:
+    match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$", value.strip())
+    if not match:
+        return value
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        if day and month:
+            return format_date(dt.date(year, month, day), "long", locale=locale)
+        if month:
+            return format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale)
+    except ValueError:
+        return value
+    return str(year)
+
+
 def md_heading(text: str) -> str:
-    """Heading text with Markdown punctuation escaped (HTML escaping is the template's job)."""
-    return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
+    """Heading text with Markdown punctuation escaped (HTML escaping, `<` and `&`, is the template's job)."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|])", r"\\\1", text)
+
+
+def html_text(text: str) -> str:
+    """Text as HTML for places MkDocs themes print without escaping (page title, description, navigation)."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
 
 
 def source_mix(references: list[ReferenceEntry]) -> list[dict[str, Any]]:

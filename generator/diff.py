@@ -1,0 +1,592 @@
+"""What changed between two versions of a report: one structured comparison, shown as a page and as PR Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from markupsafe import Markup
+
+from .config import Rating, SiteConfig
+from .model import Claim, Report, Revision
+from .render import RenderedReport, Renderer
+
+Op = Literal["equal", "delete", "insert"]
+PARAGRAPH = "¶"
+_CITATION = r"\[[^\[\]\n]*@[^\[\]\n]*\]"
+_WORD = r"\w+(?:['’.,:/-]\w+)*"
+_TOKEN = re.compile(rf"{_CITATION}|{_WORD}|\S")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
+PAGE_CONTEXT = 12
+MARKDOWN_CONTEXT = 6
+MARKDOWN_RUN_LIMIT = 80
+MARKDOWN_HUNK_LIMIT = 6
+MARKDOWN_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
+
+
+# -- word-level text diff --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word, citation or punctuation mark, and whether a space came before it."""
+
+    text: str
+    space: bool = True
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words, citations (`[@a; @b]` as one token) and punctuation; paragraph and list breaks become ¶."""
+    tokens: list[Token] = []
+    for index, paragraph in enumerate(p for p in _PARAGRAPH_BREAK.split(text.strip()) if p.strip()):
+        if index:
+            tokens.append(Token(PARAGRAPH))
+        paragraph = " ".join(paragraph.split())
+        end = 0
+        for match in _TOKEN.finditer(paragraph):
+            tokens.append(Token(match.group(), match.start() > end or (not tokens or tokens[-1].text == PARAGRAPH)))
+            end = match.end()
+    if tokens:
+        tokens[0] = Token(tokens[0].text, False)
+    return tokens
+
+
+def _is_word(token: Token) -> bool:
+    return token.text != PARAGRAPH and any(ch.isalnum() for ch in token.text)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of tokens with one operation, ready to print: `lead` is the space before the marked `body`."""
+
+    op: Op
+    lead: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """Changed runs with a little unchanged context; `before`/`after` say whether text was left out."""
+
+    pieces: tuple[Piece, ...]
+    before: bool
+    after: bool
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Either unchanged tokens (`same`, spaced as in the new text; `same_old` as in the old) or a change."""
+
+    same: tuple[Token, ...] = ()
+    same_old: tuple[Token, ...] = ()
+    deleted: tuple[Token, ...] = ()
+    inserted: tuple[Token, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.deleted or self.inserted)
+
+
+def _weak(tokens: Sequence[Token]) -> bool:
+    """An unchanged run too slight to anchor a reader (`of the`, a comma) between two changes."""
+    return len(tokens) <= 2 and all(not _is_word(t) or (t.text.isalpha() and len(t.text) <= 3) for t in tokens)
+
+
+def _groups(old: list[Token], new: list[Token]) -> list[_Group]:
+    matcher = difflib.SequenceMatcher(None, [t.text for t in old], [t.text for t in new], autojunk=False)
+    groups: list[_Group] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            groups.append(_Group(same=tuple(new[j1:j2]), same_old=tuple(old[i1:i2])))
+        else:
+            groups.append(_Group(deleted=tuple(old[i1:i2]), inserted=tuple(new[j1:j2])))
+    merged: list[_Group] = []
+    for group in groups:  # fold slight unchanged runs into the changes around them
+        if (group.changed and len(merged) >= 2 and merged[-2].changed and not merged[-1].changed
+                and _weak(merged[-1].same)):
+            equal = merged.pop()
+            before = merged.pop()
+            group = _Group(deleted=before.deleted + equal.same_old + group.deleted,
+                           inserted=before.inserted + equal.same + group.inserted)
+        if group.changed and merged and merged[-1].changed:
+            before = merged.pop()
+            group = _Group(deleted=before.deleted + group.deleted, inserted=before.inserted + group.inserted)
+        merged.append(group)
+    return merged
+
+
+def _text(tokens: Sequence[Token]) -> tuple[str, str]:
+    """(leading space, body) of a token run."""
+    if not tokens:
+        return "", ""
+    body = tokens[0].text + "".join((" " if t.space else "") + t.text for t in tokens[1:])
+    return (" " if tokens[0].space else ""), body
+
+
+@dataclass
+class TextDiff:
+    """A word-level comparison of one text (a section, the verdict, a claim's explanation, …)."""
+
+    label: str
+    status: Literal["changed", "added", "removed"]
+    groups: list[_Group]
+    anchor: str = ""
+    old_label: str = ""
+
+    @property
+    def inserted_words(self) -> int:
+        return sum(1 for g in self.groups for t in g.inserted if _is_word(t))
+
+    @property
+    def deleted_words(self) -> int:
+        return sum(1 for g in self.groups for t in g.deleted if _is_word(t))
+
+    def hunks(self, context: int = PAGE_CONTEXT) -> list[Hunk]:
+        """The changes with up to `context` unchanged tokens either side; long unchanged runs split hunks."""
+        if not any(g.changed for g in self.groups):
+            return []
+        hunks: list[Hunk] = []
+        pieces: list[Piece] = []
+        before = False
+        last = len(self.groups) - 1
+        for index, group in enumerate(self.groups):
+            if group.changed:
+                lead_del, body_del = _text(group.deleted)
+                lead_ins, body_ins = _text(group.inserted)
+                if group.deleted:
+                    pieces.append(Piece("delete", lead_del if pieces or before else "", body_del))
+                if group.inserted:
+                    lead = " " if group.deleted else lead_ins
+                    pieces.append(Piece("insert", lead if pieces or before else "", body_ins))
+                continue
+            same = group.same
+            if index == 0:
+                before = len(same) > context
+                pieces.append(Piece("equal", "", _text(same[-context:] if context else ())[1]))
+            elif index == last:
+                head = same[:context]
+                pieces.append(Piece("equal", *_text(head)))
+                hunks.append(Hunk(tuple(p for p in pieces if p.body), before, len(same) > context))
+                pieces = []
+            elif len(same) > 2 * context + 4:
+                pieces.append(Piece("equal", *_text(same[:context])))
+                hunks.append(Hunk(tuple(p for p in pieces if p.body), before, True))
+                pieces = [Piece("equal", "", _text(same[-context:])[1])]
+                before = True
+            else:
+                pieces.append(Piece("equal", *_text(same)))
+        if pieces:
+            hunks.append(Hunk(tuple(p for p in pieces if p.body), before, False))
+        return hunks
+
+
+def text_diff(label: str, old: str | None, new: str | None, anchor: str = "", old_label: str = "") -> TextDiff | None:
+    """The word-level diff of two texts, or None when they read the same (whitespace aside)."""
+    old_tokens = tokenize(old) if old else []
+    new_tokens = tokenize(new) if new else []
+    if [t.text for t in old_tokens] == [t.text for t in new_tokens] and (old_label in ("", label)):
+        return None
+    if not old_tokens and not new_tokens:
+        return None
+    status: Literal["changed", "added", "removed"] = (
+        "added" if old is None else "removed" if new is None else "changed")
+    return TextDiff(label, status, _groups(old_tokens, new_tokens), anchor, old_label if old_label != label else "")
+
+
+# -- the structured comparison ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingRef:
+    """A rating as the version that used it labelled it."""
+
+    id: str
+    label: str
+    rating: Rating | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    id: str
+    text: str
+    rating: RatingRef
+
+
+@dataclass
+class ClaimChange:
+    """A claim in both versions: its rating change (if any) and the diff of every field that changed."""
+
+    id: str
+    text: str
+    old_rating: RatingRef
+    new_rating: RatingRef
+    fields: list[TextDiff] = field(default_factory=list)
+
+    @property
+    def rerated(self) -> bool:
+        return self.old_rating.id != self.new_rating.id
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    key: str
+    text: str
+    html: Markup
+    kind: str
+    kind_label: str
+
+
+@dataclass
+class ReportDiff:
+    """Everything a reader or reviewer asks about a new version: verdict, claims, sources, text, dates."""
+
+    slug: str
+    title: str
+    status: Literal["changed", "added", "removed", "unchanged"]
+    old_version: int | None = None
+    new_version: int | None = None
+    old_checked_on: dt.date | None = None
+    new_checked_on: dt.date | None = None
+    revisions: list[Revision] = field(default_factory=list)
+    old_rating: RatingRef | None = None
+    new_rating: RatingRef | None = None
+    verdict_text: TextDiff | None = None
+    claims_added: list[ClaimRef] = field(default_factory=list)
+    claims_removed: list[ClaimRef] = field(default_factory=list)
+    claims_changed: list[ClaimChange] = field(default_factory=list)
+    sources_added: list[SourceRef] = field(default_factory=list)
+    sources_removed: list[SourceRef] = field(default_factory=list)
+    sources_updated: list[SourceRef] = field(default_factory=list)
+    texts: list[TextDiff] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    scale: list[Rating] = field(default_factory=list)
+
+    @property
+    def verdict_rerated(self) -> bool:
+        return bool(self.old_rating and self.new_rating and self.old_rating.id != self.new_rating.id)
+
+    @property
+    def claims_rerated(self) -> list[ClaimChange]:
+        return [c for c in self.claims_changed if c.rerated]
+
+    @property
+    def claims_edited(self) -> list[ClaimChange]:
+        return [c for c in self.claims_changed if not c.rerated]
+
+    @property
+    def inserted_words(self) -> int:
+        return sum(t.inserted_words for t in self._all_texts())
+
+    @property
+    def deleted_words(self) -> int:
+        return sum(t.deleted_words for t in self._all_texts())
+
+    def _all_texts(self) -> Iterable[TextDiff]:
+        if self.verdict_text:
+            yield self.verdict_text
+        yield from self.texts
+        for claim in self.claims_changed:
+            yield from claim.fields
+
+    @property
+    def has_changes(self) -> bool:
+        return self.status != "unchanged"
+
+    @property
+    def content_changed(self) -> bool:
+        """Anything a reader would see differently (files may differ only in comments or whitespace)."""
+        return bool(self.verdict_rerated or self.verdict_text or self.claims_added or self.claims_removed
+                    or self.claims_changed or self.sources_added or self.sources_removed or self.sources_updated
+                    or self.texts or self.revisions)
+
+
+def _rating(config: SiteConfig, rating_id: str) -> RatingRef:
+    rating = config.rating(rating_id)
+    return RatingRef(rating_id, rating.label if rating else rating_id, rating)
+
+
+def _claim_fields(claim: Claim) -> list[tuple[str, str]]:
+    appeared = claim.first_appeared
+    where = ", ".join(filter(None, [appeared.date.isoformat() if appeared and appeared.date else "",
+                                    appeared.where if appeared else "",
+                                    f"[@{appeared.source}]" if appeared and appeared.source else ""]))
+    return [("Claim", claim.claim), ("Claimed by", claim.claimant), ("First appeared", where),
+            ("Sources", ", ".join(f"[@{k}]" for k in claim.sources)), ("Explanation", claim.explanation)]
+
+
+def _texts(report: Report) -> list[tuple[str, str, str]]:
+    """(key, label, text) of every prose part of a report, in reading order."""
+    meta = report.meta
+    parts = [(f"section:{s.file}", s.title, report.prose.get(s.file, "")) for s in meta.sections]
+    parts.append(("bottom-line", "Bottom line", meta.bottom_line.conclusion))
+    parts.append(("would-change", "What would change the assessment", meta.bottom_line.would_change))
+    for narrative in meta.narratives:
+        text = (f"Promoted by {narrative.promoted_by}.\n\n" if narrative.promoted_by else "") + narrative.summary
+        parts.append((f"narrative:{narrative.title}", f"Narrative: {narrative.title}", text))
+    if meta.follow_up:
+        parts.append(("follow-up", "Follow-up questions", "\n\n".join(meta.follow_up)))
+    if meta.disclaimer:
+        parts.append(("disclaimer", "Disclaimer", meta.disclaimer))
+    return parts
+
+
+def _match_sections(old: list[tuple[str, str, str]], new: list[tuple[str, str, str]]) -> dict[str, str]:
+    """New key → old key: sections match by file, then by title (a renamed file keeps its history)."""
+    old_keys = {k for k, _, _ in old}
+    matched = {k: k for k, _, _ in new if k in old_keys}
+    spare = {label: k for k, label, _ in old if k not in matched.values()}
+    for key, label, _ in new:
+        if key not in matched and label in spare:
+            matched[key] = spare.pop(label)
+    return matched
+
+
+def _anchor(key: str) -> str:
+    return "text-" + (re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-") or "part")
+
+
+def _sources(rendered: RenderedReport) -> dict[str, SourceRef]:
+    return {e.source.key: SourceRef(e.source.key, e.formatted.text, Markup(e.formatted.html),  # noqa: S704 - nh3-cleaned
+                                    e.source.kind, e.source.kind_label)
+            for e in rendered.references}
+
+
+def compare_reports(old: RenderedReport | None, new: RenderedReport | None, files: Sequence[str] = ()) -> ReportDiff:
+    """The structured comparison of two rendered versions of one report (either may be missing)."""
+    either = new or old
+    assert either is not None
+    slug = either.report.slug
+    title = either.report.short_title
+    scale = list(either.config.ratings)
+    if old is None or new is None:
+        status: Literal["changed", "added", "removed", "unchanged"] = "added" if old is None else "removed"
+        diff = ReportDiff(slug, title, status, files=list(files), scale=scale)
+        if new is not None:
+            diff.new_version, diff.new_checked_on = new.report.version, new.report.meta.checked_on
+            diff.new_rating = _rating(new.config, new.report.meta.verdict.rating)
+            diff.revisions = sorted(new.report.meta.revisions, key=lambda r: r.version)
+            diff.claims_added = [ClaimRef(c.id, c.claim, _rating(new.config, c.rating)) for c in new.report.meta.claims]
+            diff.sources_added = list(_sources(new).values())
+        if old is not None:
+            diff.old_version, diff.old_checked_on = old.report.version, old.report.meta.checked_on
+            diff.old_rating = _rating(old.config, old.report.meta.verdict.rating)
+        return diff
+
+    o, n = old.report.meta, new.report.meta
+    diff = ReportDiff(slug, title, "changed", old.report.version, new.report.version, o.checked_on, n.checked_on,
+                      files=list(files), scale=scale)
+    old_versions = {r.version: r for r in o.revisions}
+    diff.revisions = sorted((r for r in n.revisions if old_versions.get(r.version) != r), key=lambda r: r.version)
+    diff.old_rating = _rating(old.config, o.verdict.rating)
+    diff.new_rating = _rating(new.config, n.verdict.rating)
+    diff.verdict_text = text_diff("Verdict", o.verdict.text, n.verdict.text, "text-verdict")
+
+    old_claims = {c.id: c for c in o.claims}
+    new_claims = {c.id: c for c in n.claims}
+    diff.claims_added = [ClaimRef(c.id, c.claim, _rating(new.config, c.rating)) for c in n.claims if c.id not in old_claims]
+    diff.claims_removed = [ClaimRef(c.id, c.claim, _rating(old.config, c.rating)) for c in o.claims
+                           if c.id not in new_claims]
+    for claim in n.claims:
+        before = old_claims.get(claim.id)
+        if before is None:
+            continue
+        fields = [d for (label, a), (_, b) in zip(_claim_fields(before), _claim_fields(claim), strict=True)
+                  if (d := text_diff(label, a or None, b or None, f"claim-{claim.id}-{_anchor(label)[5:]}")) is not None]
+        change = ClaimChange(claim.id, claim.claim, _rating(old.config, before.rating), _rating(new.config, claim.rating),
+                             fields)
+        if change.rerated or change.fields:
+            diff.claims_changed.append(change)
+
+    old_sources, new_sources = _sources(old), _sources(new)
+    diff.sources_added = [s for k, s in new_sources.items() if k not in old_sources]
+    diff.sources_removed = [s for k, s in old_sources.items() if k not in new_sources]
+    old_fields = {e.source.key: e.source.fields for e in old.references}
+    new_fields = {e.source.key: e.source.fields for e in new.references}
+    diff.sources_updated = [s for k, s in new_sources.items() if k in old_fields and old_fields[k] != new_fields[k]]
+
+    old_parts, new_parts = _texts(old.report), _texts(new.report)
+    matched = _match_sections(old_parts, new_parts)
+    old_by_key = {k: (label, text) for k, label, text in old_parts}
+    for key, label, text in new_parts:
+        if key in matched:
+            old_label, old_text = old_by_key[matched[key]]
+            change = text_diff(label, old_text, text, _anchor(key), old_label)
+        else:
+            change = text_diff(label, None, text, _anchor(key))
+        if change is not None:
+            diff.texts.append(change)
+    for key, label, text in old_parts:
+        if key not in matched.values():
+            change = text_diff(label, text, None, _anchor(key))
+            if change is not None:
+                diff.texts.append(change)
+    if not diff.content_changed and not files:
+        diff.status = "unchanged"
+    return diff
+
+
+# -- the changes page (HTML in Markdown, through a Jinja template) ------------------------------
+
+
+def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is_latest: bool) -> str:
+    """The `<slug>/v<N>/changes/` page: what changed from version N-1 to N, for readers."""
+    return renderer.env.get_template("changes_page.md").render(
+        d=diff, links=links, is_latest=is_latest, fmt=renderer.format_date, context=PAGE_CONTEXT)
+
+
+# -- PR Markdown ----------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+_VERBATIM = re.compile(rf"({_CITATION}|\S*@\S*)")
+_LINE_START = re.compile(r"^(?=[-=]|\d+[.)])")
+
+
+def _md(text: str) -> str:
+    """Plain text safe in Markdown: punctuation escaped; anything with `@` in a code span, so no one is mentioned."""
+    out = []
+    for part in _VERBATIM.split(text):
+        if "@" in part:
+            out.append(f"`{part.replace('`', '')}`")
+        elif part:
+            out.append(_MD_SPECIAL.sub(r"\\\1", part))
+    return "".join(out)
+
+
+def _md_piece(piece: Piece, lead: str, limit: int) -> str:
+    body = piece.body
+    words = body.split(" ")
+    if piece.op != "equal" and len(words) > limit:
+        body = " ".join(words[: limit - 10]) + f" … ({len(words) - limit + 10} more words)"
+    text = _md(body)
+    if piece.op == "delete":
+        text = f"~~{text}~~"
+    elif piece.op == "insert":
+        text = f"**{text}**"
+    return lead + text
+
+
+def markdown_text(diff: TextDiff, context: int = MARKDOWN_CONTEXT, max_hunks: int = MARKDOWN_HUNK_LIMIT) -> list[str]:
+    """A text diff as quoted Markdown lines: ~~deleted~~ and **inserted**, with a little context."""
+    hunks = diff.hunks(context)
+    lines = []
+    for hunk in hunks[:max_hunks]:
+        parts = ["… "] if hunk.before else []
+        previous: Piece | None = None
+        for piece in hunk.pieces:
+            lead = piece.lead
+            if not lead and (parts or previous) and (piece.op != "equal" or (previous and previous.op != "equal")):
+                lead = " "  # a marker next to a word would not be read as emphasis
+            parts.append(_md_piece(piece, lead, MARKDOWN_RUN_LIMIT))
+            previous = piece
+        if hunk.after:
+            parts.append(" …")
+        lines.append("> " + _LINE_START.sub("\\\\", "".join(parts)))
+    if len(hunks) > max_hunks:
+        lines.append(f"> *… and {len(hunks) - max_hunks} more changes*")
+    return lines
+
+
+def _cell(text: str) -> str:
+    return _md(text).replace("\n", " ")
+
+
+def _words(diff: TextDiff | ReportDiff) -> str:
+    return f"+{diff.inserted_words} / −{diff.deleted_words} words"
+
+
+def _iso(date: dt.date | None) -> str:
+    return date.isoformat() if date else "—"
+
+
+def _report_markdown(d: ReportDiff, details: bool) -> list[str]:
+    out: list[str] = []
+    kinds = sorted({r.kind for r in d.revisions if d.old_version is None or r.version > d.old_version})
+    heading = f"### {_md(d.title)} (`{d.slug}`)"
+    if d.status == "added":
+        out += [heading, "", f"**New report**, version {d.new_version}, checked on {_iso(d.new_checked_on)}: "
+                f"verdict *{_md(d.new_rating.label if d.new_rating else '')}*, {len(d.claims_added)} claims, "
+                f"{len(d.sources_added)} sources."]
+        return out
+    if d.status == "removed":
+        return [heading, "", f"**Report removed** (was version {d.old_version}, checked on {_iso(d.old_checked_on)})."]
+    bump = f"version {d.old_version} → {d.new_version}" if d.old_version != d.new_version else f"version {d.new_version}"
+    out += [f"{heading} — {bump}" + (f" ({', '.join(kinds)})" if kinds else ""), ""]
+    out += ["| | Before | After |", "| --- | --- | --- |",
+            f"| Version | {d.old_version} | {d.new_version} |",
+            f"| Checked on | {_iso(d.old_checked_on)} | {_iso(d.new_checked_on)} |",
+            f"| Verdict | {_cell(d.old_rating.label if d.old_rating else '')} | "
+            f"{_cell(d.new_rating.label if d.new_rating else '')} |", ""]
+    if d.files:
+        out += ["Files: " + ", ".join(f"`{f}`" for f in d.files), ""]
+    if d.old_version == d.new_version:
+        out += [f"**Warning:** the content changed but the version is still {d.new_version}; add a revision "
+                "(`report check --base` fails without one).", ""]
+    elif d.new_checked_on == d.old_checked_on and any(r.kind == "update" for r in d.revisions):
+        out += ["**Warning:** an `update` revision without a newer `checked_on`.", ""]
+    if d.revisions:
+        out.append("**Revisions**")
+        out += [f"- Version {r.version}, {r.date.isoformat()}, **{r.kind}**: {_md(' '.join(r.note.split()))}"
+                for r in d.revisions]
+        out.append("")
+    if d.verdict_rerated or d.verdict_text:
+        rating = (f"*{_md(d.old_rating.label)}* → *{_md(d.new_rating.label)}*"  # type: ignore[union-attr]
+                  if d.verdict_rerated else f"*{_md(d.new_rating.label)}* (rating unchanged)")  # type: ignore[union-attr]
+        out.append(f"**Verdict:** {rating}" + ("; text changed:" if d.verdict_text else ""))
+        if d.verdict_text:
+            out += markdown_text(d.verdict_text)
+        out.append("")
+    if d.claims_added or d.claims_removed or d.claims_changed:
+        out.append("**Claims**")
+        out += [f"- Added `{c.id}`: “{_md(c.text)}” — *{_md(c.rating.label)}*" for c in d.claims_added]
+        out += [f"- Removed `{c.id}`: “{_md(c.text)}” — was *{_md(c.rating.label)}*" for c in d.claims_removed]
+        out += [f"- Re-rated `{c.id}`: “{_md(c.text)}” — *{_md(c.old_rating.label)}* → *{_md(c.new_rating.label)}*"
+                + (f"; also changed: {', '.join(f.label.lower() for f in c.fields)}" if c.fields else "")
+                for c in d.claims_rerated]
+        out += [f"- Changed `{c.id}`: {', '.join(f.label.lower() for f in c.fields)}" for c in d.claims_edited]
+        out.append("")
+    if d.sources_added or d.sources_removed or d.sources_updated:
+        out.append("**Sources**")
+        out += [f"- Added `{s.key}` ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_added]
+        out += [f"- Removed `{s.key}` ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_removed]
+        out += [f"- Updated `{s.key}`: {_md(s.text)}" for s in d.sources_updated]
+        out.append("")
+    texts = list(d.texts) + [f for c in d.claims_changed for f in c.fields if f.label in ("Explanation", "Claim")]
+    if texts:
+        names = ", ".join(t.label for t in d.texts[:4]) + (", …" if len(d.texts) > 4 else "")
+        summary = f"Text changes ({_words(d)})" + (f": {names}" if names else "")
+        out += [f"<details><summary>{html.escape(summary).replace('@', '&#64;')}</summary>", ""]
+        if details:
+            for t in texts:
+                label = next((f"Claim `{c.id}`, {t.label.lower()}" for c in d.claims_changed if t in c.fields),
+                             _md(t.label))
+                renamed = f" (was “{_md(t.old_label)}”)" if t.old_label else ""
+                state = {"added": "new", "removed": "removed", "changed": _words(t)}[t.status]
+                out += [f"**{label}**{renamed} — {state}", ""]
+                out += markdown_text(t)
+                out.append("")
+        else:
+            out += ["*Left out to keep this comment short; see the changes page of the built site.*", ""]
+        out += ["</details>", ""]
+    return out
+
+
+def markdown_summary(diffs: Sequence[ReportDiff], base: str, head: str, notes: Sequence[str] = ()) -> str:
+    """The PR comment: every changed report, with version and date bump, claims, sources and a short text diff."""
+    changed = [d for d in diffs if d.has_changes]
+    lines = [f"## Report changes: `{base}` → `{head}`", ""]
+    if not changed:
+        lines += ["No report changed.", ""]
+    else:
+        lines += [f"{len(changed)} report{'s' if len(changed) != 1 else ''} changed.", ""]
+    lines += [f"**Note:** {_md(n)}" for n in notes] + ([""] if notes else [])
+    body: list[list[str]] = [_report_markdown(d, details=True) for d in changed]
+    text = "\n".join(lines + [line for part in body for line in part])
+    if len(text) > MARKDOWN_LIMIT:
+        body = [_report_markdown(d, details=False) for d in changed]
+        text = "\n".join(lines + [line for part in body for line in part])
+    return text.rstrip() + "\n"

@@ -1,0 +1,60 @@
+"""The Atom feed of report revisions (`feed.xml`): dates come from content only, so builds are reproducible."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .history import SiteHistory
+    from .project import BuildResult
+
+FEED_PATH = "feed.xml"
+EPOCH = dt.date(1970, 1, 1)
+
+
+def atom_time(date: dt.date) -> str:
+    """An Atom date-time for a content date (midnight UTC; content has no time of day)."""
+    return f"{date.isoformat()}T00:00:00Z"
+
+
+def atom_feed(result: BuildResult, history: SiteHistory) -> str:
+    """Every revision of every report, newest first, each linking to its version page."""
+    assert result.renderer is not None
+    config = result.config
+    base = config.site_url.rstrip("/") + "/" if config.site_url else ""
+    entries: list[dict[str, Any]] = []
+    for rendered in result.rendered:
+        report = rendered.report
+        versions = history.reports.get(report.slug)
+        for revision in report.meta.revisions:
+            available = versions is not None and revision.version in versions.versions
+            path = f"{report.slug}/v{revision.version}/" if available else f"{report.slug}/#v{revision.version}"
+            changes = (f"{report.slug}/v{revision.version}/changes/"
+                       if versions is not None and versions.has_changes(revision.version) else "")
+            entries.append({
+                "title": f"{report.short_title} — version {revision.version}: {revision.kind}",
+                "id": base + f"{report.slug}/v{revision.version}/" if base else
+                f"urn:report-generator:{report.slug}:v{revision.version}",
+                "url": base + path,
+                "changes": base + changes if changes else "",
+                "updated": atom_time(revision.date),
+                "date": revision.date,
+                "version": revision.version,
+                "slug": report.slug,
+                "kind": revision.kind,
+                "note": " ".join(revision.note.split()),
+                "question": report.meta.question,
+                "authors": [a.name for a in report.meta.authors],
+            })
+    entries.sort(key=lambda e: (e["date"], e["slug"], e["version"]), reverse=True)
+    updated = max((e["date"] for e in entries), default=EPOCH)
+    return result.renderer.env.get_template("feed.xml").render(
+        title=config.site_name or "Evidence reports",
+        feed_id=base + "feed.xml" if base else "urn:report-generator:feed",
+        self_url=base + "feed.xml" if base else "",
+        home_url=base or "./",
+        updated=atom_time(updated),
+        language=config.language,
+        entries=entries,
+    )

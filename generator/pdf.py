@@ -1,0 +1,247 @@
+"""PDF export: each report rendered by WeasyPrint from our own print template, reproducibly and in parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import re
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
+    from .render import RenderedReport, Renderer
+
+log = logging.getLogger(__name__)
+PRINT_CSS = Path(__file__).parent / "assets" / "print.css"
+PRINT_TEMPLATE = "print.html"
+# PDF/UA-1 implies tagged PDF 1.7; WeasyPrint writes the structure tree and XMP identification.
+PDF_VARIANT = "pdf/ua-1"
+ALLOWED_PROTOCOLS = ("file", "data")  # no network fetches: same input, same bytes, offline
+
+# WeasyPrint (70) breaks a line after its FIRST word when a text run ends in a space that does not fit
+# but the run without it does (e.g. "… approval <span>[3]</span>" at the right margin). Moving such
+# whitespace inside the next inline element (or out of the inline element it ends) keeps the text
+# identical and leaves no text run ending in a space. Inline-block badges are left alone.
+_INLINE = r"(?:a|em|strong|i|b|time|code|sup|sub|abbr|small|mark|q|kbd|s|u|del|ins|" \
+          r"span(?![^>]*\bclass=\"[^\"]*\brg-(?:rating|badge)\b))"
+_SPACE_BEFORE_END = re.compile(rf"(\s+)(</{_INLINE}>)")
+_SPACE_BEFORE_START = re.compile(rf"(\s+)(<{_INLINE}\b[^>]*>)")
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """Everything one worker needs to render a PDF, as plain strings so it pickles cheaply."""
+
+    slug: str
+    html: str
+    css: str
+    base_url: str
+    page_size: str
+    identifier: str
+
+    @property
+    def key(self) -> str:
+        """Cache key: every input that can change the bytes, plus the renderer's version."""
+        import pydyf
+        import weasyprint
+
+        digest = hashlib.sha256()
+        for part in (weasyprint.__version__, pydyf.__version__, PDF_VARIANT, self.page_size, self.identifier,
+                     self.base_url, self.css, self.html):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PdfOutput:
+    """One exported PDF: its bytes, page count and any characters no installed font could draw."""
+
+    slug: str
+    data: bytes
+    pages: int
+    missing_glyphs: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> str:
+        return human_size(len(self.data))
+
+
+class PdfCache:
+    """The last PDF of each report, keyed by a hash of its inputs, so `mkdocs serve` skips unchanged reports."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, PdfOutput]] = {}
+
+    def get(self, job: PdfJob) -> PdfOutput | None:
+        entry = self._entries.get(job.slug)
+        return entry[1] if entry is not None and entry[0] == job.key else None
+
+    def put(self, job: PdfJob, output: PdfOutput) -> None:
+        self._entries[job.slug] = (job.key, output)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def human_size(size: int) -> str:
+    """A byte count as readers expect it next to a download link ("312 KB", "1.4 MB")."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{round(size / 1000)} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def keep_spaces_inside_inlines(html: str) -> str:
+    """Work around WeasyPrint's early line break after a trailing space (see _INLINE); text is unchanged."""
+    html = _SPACE_BEFORE_END.sub(r"\2\1", html)
+    return _SPACE_BEFORE_START.sub(r"\2\1", html)
+
+
+def page_url(rendered: RenderedReport) -> str:
+    site_url = rendered.config.site_url.rstrip("/")
+    return f"{site_url}/{rendered.report.slug}/" if site_url else ""
+
+
+def print_html(rendered: RenderedReport, renderer: Renderer) -> str:
+    """The report as one standalone HTML document for print (dates from content, never the clock)."""
+    meta = rendered.report.meta
+    first = min(meta.revisions, key=lambda r: r.version)
+    context = {
+        "r": rendered,
+        "fmt": renderer.format_date,
+        "lang": meta.language or rendered.config.language or "en",
+        "site_name": rendered.config.site_name,
+        "page_url": page_url(rendered),
+        "created": first.date.isoformat(),
+        "modified": meta.checked_on.isoformat(),
+    }
+    return keep_spaces_inside_inlines(renderer.env.get_template(PRINT_TEMPLATE).render(context))
+
+
+def pdf_identifier(rendered: RenderedReport) -> str:
+    """A fixed PDF /ID per report version (pydyf adds a content hash as the second half)."""
+    name = f"{rendered.report.slug}@{rendered.report.version}"
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = None) -> PdfJob:
+    """Render the print HTML here (Jinja stays in this process); the worker only runs WeasyPrint."""
+    return PdfJob(
+        slug=rendered.report.slug,
+        html=print_html(rendered, renderer),
+        css=PRINT_CSS.read_text(encoding="utf-8") if css is None else css,
+        base_url=rendered.report.folder.resolve().as_uri() + "/",
+        page_size=rendered.config.page_size,
+        identifier=pdf_identifier(rendered),
+    )
+
+
+class _MissingGlyphs(logging.Handler):
+    """Collects the characters WeasyPrint drew as .notdef boxes (it only logs them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.chars: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith(".notdef glyph") and record.args:
+            self.chars.add(str(record.args[0]))  # type: ignore[index]
+
+
+def render_job(job: PdfJob) -> PdfOutput:
+    """HTML + CSS to PDF bytes with WeasyPrint; runs in worker processes, so it takes only plain data."""
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
+    stylesheets = [
+        CSS(string=job.css, base_url=job.base_url, url_fetcher=fetcher),
+        CSS(string=f"@page {{ size: {job.page_size}; }}", url_fetcher=fetcher),
+    ]
+    missing = _MissingGlyphs()
+    weasy_log = logging.getLogger("weasyprint")
+    weasy_log.addHandler(missing)
+    try:
+        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
+        data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=job.identifier.encode("ascii"))
+    finally:
+        weasy_log.removeHandler(missing)
+    return PdfOutput(job.slug, data, len(document.pages), tuple(sorted(missing.chars)))
+
+
+def default_workers(jobs: int) -> int:
+    """One process per report, at most one per core this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs, cores))
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Fork when this process has one thread (fast, no re-import of __main__); forkserver under `mkdocs serve`,
+    whose threads make forking unsafe; the platform default (spawn) elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["generator.pdf", "weasyprint"])
+        return context
+    return multiprocessing.get_context()
+
+
+def _render_all(jobs: list[PdfJob], workers: int) -> list[PdfOutput]:
+    """Jobs across worker processes (serially for one); if the pool breaks, the rest are rendered here."""
+    done: list[PdfOutput] = []
+    if len(jobs) <= 1 or workers <= 1:
+        return [render_job(job) for job in jobs]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for output in pool.map(render_job, jobs):
+                done.append(output)
+    except BrokenProcessPool as exc:
+        log.warning("PDF worker processes failed (%s); rendering the remaining %d PDF(s) in this process",
+                    exc, len(jobs) - len(done))
+    return done + [render_job(job) for job in jobs[len(done):]]
+
+
+def render_jobs(jobs: Iterable[PdfJob], cache: PdfCache | None = None, workers: int | None = None) -> dict[str, PdfOutput]:
+    """Render several PDFs across cores; unchanged inputs come from the cache with identical bytes."""
+    jobs = list(jobs)
+    outputs: dict[str, PdfOutput] = {}
+    todo: list[PdfJob] = []
+    for job in jobs:
+        cached = cache.get(job) if cache is not None else None
+        if cached is not None:
+            outputs[job.slug] = cached
+        else:
+            todo.append(job)
+    done = _render_all(todo, workers or default_workers(len(todo)))
+    for job, output in zip(todo, done, strict=True):
+        outputs[job.slug] = output
+        if cache is not None:
+            cache.put(job, output)
+    return {job.slug: outputs[job.slug] for job in jobs}
+
+
+def export_pdfs(rendered: Iterable[RenderedReport], renderer: Renderer, cache: PdfCache | None = None,
+                workers: int | None = None) -> dict[str, PdfOutput]:
+    """Every given report as PDF bytes, by slug, in input order."""
+    css = PRINT_CSS.read_text(encoding="utf-8")
+    outputs = render_jobs([make_job(r, renderer, css) for r in rendered], cache, workers)
+    for slug, output in outputs.items():
+        if output.missing_glyphs:
+            chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in output.missing_glyphs)
+            log.warning("%s.pdf: no installed font has %s; they print as empty boxes. Install a font that covers "
+                        "them (e.g. fonts-noto-cjk for Chinese, Japanese and Korean)", slug, chars)
+    return outputs
