@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jin
 
 log = logging.getLogger(__name__)
 PRINT_CSS = Path(__file__).parent / "assets" / "print.css"
+KINDS_CSS = Path(__file__).parent / "assets" / "kinds.css"
+
+
+def print_stylesheet() -> str:
+    """The PDF's CSS: the source-kind colours shared with the site, then the print rules."""
+    return KINDS_CSS.read_text(encoding="utf-8") + PRINT_CSS.read_text(encoding="utf-8")
 PRINT_TEMPLATE = "print.html"
 # PDF/UA-1 implies tagged PDF 1.7; WeasyPrint writes the structure tree and XMP identification.
 PDF_VARIANT = "pdf/ua-1"
@@ -138,7 +144,7 @@ def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = Non
     return PdfJob(
         slug=rendered.report.slug,
         html=print_html(rendered, renderer),
-        css=PRINT_CSS.read_text(encoding="utf-8") if css is None else css,
+        css=print_stylesheet() if css is None else css,
         base_url=rendered.report.folder.resolve().as_uri() + "/",
         page_size=rendered.config.page_size,
         identifier=pdf_identifier(rendered),
@@ -237,7 +243,7 @@ def render_jobs(jobs: Iterable[PdfJob], cache: PdfCache | None = None, workers: 
 def export_pdfs(rendered: Iterable[RenderedReport], renderer: Renderer, cache: PdfCache | None = None,
                 workers: int | None = None) -> dict[str, PdfOutput]:
     """Every given report as PDF bytes, by slug, in input order."""
-    css = PRINT_CSS.read_text(encoding="utf-8")
+    css = print_stylesheet()
     outputs = render_jobs([make_job(r, renderer, css) for r in rendered], cache, workers)
     for slug, output in outputs.items():
         if output.missing_glyphs:

@@ -15,11 +15,11 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .config import SiteConfig
 from .history import collect_history
-from .project import STYLESHEET, BuildResult, Project, build_project, listed_in_nav, site_files
+from .project import STYLESHEETS, BuildResult, Project, build_project, listed_in_nav, site_files
 from .render import html_text
 
 log = logging.getLogger("mkdocs.plugins.report")
-CSS_URI = "assets/report/report.css"
+CSS_URIS = {name: f"assets/report/{name}" for name in STYLESHEETS}
 THEME_DIR = Path(__file__).parent / "theme"  # main.html: the feed link in every page's <head>
 
 
@@ -60,8 +60,9 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         for extension in ("attr_list", "toc"):
             if extension not in config.markdown_extensions:
                 config.markdown_extensions.append(extension)
-        if CSS_URI not in config.extra_css:
-            config.extra_css.append(CSS_URI)
+        for uri in CSS_URIS.values():
+            if uri not in config.extra_css:
+                config.extra_css.append(uri)
         _add_theme_dir(config)
         return config
 
@@ -79,7 +80,8 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
                 continue
             inclusion = InclusionLevel.UNDEFINED if listed_in_nav(uri) else InclusionLevel.NOT_IN_NAV
             _replace(files, File.generated(config, uri, content=content, inclusion=inclusion))
-        _replace(files, File.generated(config, CSS_URI, abs_src_path=str(STYLESHEET)))
+        for name, uri in CSS_URIS.items():
+            _replace(files, File.generated(config, uri, abs_src_path=str(STYLESHEETS[name])))
         if self.auto_nav:
             config.nav = self._navigation(files, result)
         return files

@@ -27,7 +27,7 @@ from .render import RenderedReport, Renderer
 if TYPE_CHECKING:
     from .history import SiteHistory
 
-STYLESHEET = Path(__file__).parent / "assets" / "report.css"
+STYLESHEETS = {name: Path(__file__).parent / "assets" / name for name in ("kinds.css", "report.css")}
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
 
