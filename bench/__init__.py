@@ -1,0 +1,1 @@
+"""Benchmark of `report build` against plain MkDocs and mkdocs-bibtex (see bench/run.py)."""

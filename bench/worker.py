@@ -1,0 +1,182 @@
+"""Measurements that must run inside one process: a `serve`-style rebuild, a PDF export, a profile.
+
+Run by bench/run.py as ``python -m bench.worker <command> ...``; prints one JSON object on the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def rebuild(config_file: str, edit_file: Path, repeats: int, old: str, new: str) -> dict[str, object]:
+    """What `mkdocs serve` does: load the config (plugins with `on_startup` are kept), build; edit one word; rebuild."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    site_dir = tempfile.mkdtemp(prefix="bench-serve-")
+
+    def get_config():  # noqa: ANN202 - mirrors mkdocs.commands.serve.get_config
+        return load_config(config_file=config_file, site_dir=site_dir)
+
+    config = get_config()
+    config.plugins.on_startup(command="serve", dirty=False)
+    serve_url = "http://127.0.0.1:8000/"
+    config.site_url = serve_url
+    start = time.perf_counter()
+    build(config, serve_url=serve_url)
+    first = time.perf_counter() - start
+    original = edit_file.read_text(encoding="utf-8")
+    assert old in original, f"{edit_file} has no `{old}` to edit"
+    times = []
+    try:
+        for i in range(repeats):
+            edit_file.write_text(original.replace(old, new if i % 2 == 0 else f"{new}x", 1), encoding="utf-8")
+            start = time.perf_counter()
+            config = get_config()
+            config.site_url = serve_url
+            build(config, serve_url=serve_url)
+            times.append(time.perf_counter() - start)
+    finally:
+        edit_file.write_text(original, encoding="utf-8")
+        config.plugins.on_shutdown()
+    return {"first": first, "rebuilds": times}
+
+
+def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
+    """generator.pdf's export of one report vs WeasyPrint alone on the very same print HTML and CSS."""
+    try:
+        from generator import pdf as pdf_module  # written by another change; may not exist yet
+    except ImportError as exc:
+        return {"available": False, "reason": f"generator.pdf not importable ({exc})"}
+    if not hasattr(pdf_module, "export_pdfs") or not hasattr(pdf_module, "make_job"):
+        return {"available": False, "reason": "generator.pdf has no export_pdfs/make_job"}
+    import weasyprint
+
+    from generator.project import Project, build_project
+
+    result = build_project(Project(root=root))
+    rendered = next((r for r in result.rendered if r.report.slug == slug), None)
+    if rendered is None or result.renderer is None:
+        return {"available": False, "reason": f"no report `{slug}` in {root}"}
+    job = pdf_module.make_job(rendered, result.renderer)
+    css = [weasyprint.CSS(string=job.css, base_url=job.base_url),
+           weasyprint.CSS(string=f"@page {{ size: {job.page_size}; }}")]
+    variant = getattr(pdf_module, "PDF_VARIANT", None)
+    weasyprint.HTML(string=job.html, base_url=job.base_url).write_pdf(stylesheets=css)  # warm up fonts and caches
+    export_times, weasy_times, weasy_variant_times = [], [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pdf_module.export_pdfs([rendered], result.renderer, cache=None, workers=1)
+        export_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        weasyprint.HTML(string=job.html, base_url=job.base_url).write_pdf(stylesheets=css)
+        weasy_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        weasyprint.HTML(string=job.html, base_url=job.base_url).write_pdf(stylesheets=css, pdf_variant=variant)
+        weasy_variant_times.append(time.perf_counter() - start)
+    return {"available": True, "export": export_times, "weasyprint": weasy_times,
+            "weasyprint_variant": weasy_variant_times, "variant": variant or ""}
+
+
+def engine(root: Path, dest: Path) -> dict[str, object]:
+    """What the plugin hands MkDocs, written out as a plain MkDocs project (same pages, nav and CSS): building it
+    with plain MkDocs separates the engine's cost on our (larger) pages from the cost of our own processing."""
+    import shutil
+
+    from generator.config import load_site_config
+    from generator.project import STYLESHEET, Project, build_project, site_files
+    from generator.render import html_text
+
+    config = load_site_config(root).model_copy(update={"pdf": False})
+    result = build_project(Project(root=root, config=config))
+    if not result.ok:
+        return {"ok": False}
+    shutil.rmtree(dest, ignore_errors=True)
+    docs = dest / "docs"
+    shutil.copytree(root / config.docs_dir, docs)
+    for uri, content in site_files(result).items():
+        path = docs / uri
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    css = docs / "assets" / "report" / "report.css"
+    css.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(STYLESHEET, css)
+    nav = "".join(f"      - {json.dumps(html_text(r.report.short_title))}: {r.report.slug}/index.md\n" for r in result.rendered)
+    own_docs = root / config.docs_dir
+    own = "".join(f"  - {p.relative_to(own_docs).as_posix()}\n" for p in sorted(own_docs.rglob("*.md")))
+    (dest / "mkdocs.yml").write_text(
+        f"site_name: {json.dumps(config.site_name)}\ndocs_dir: docs\ntheme:\n  name: material\n  language: en\n"
+        "markdown_extensions:\n  - attr_list\n  - toc\nextra_css:\n  - assets/report/report.css\n"
+        "plugins:\n  - search\nnav:\n  - Home: index.md\n  - Reports:\n" + nav + own,
+        encoding="utf-8")
+    return {"ok": True, "pages": sum(1 for uri in site_files(result) if uri.endswith(".md"))}
+
+
+def profile(root: Path, out: Path, limit: int) -> dict[str, object]:
+    """cProfile of one cold `build_project` + site_files (the plugin's work), sorted by cumulative time."""
+    import cProfile
+    import pstats
+    import shutil
+
+    from generator.project import Project, build_project, site_files
+
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = build_project(Project(root=root))
+    site_files(result)
+    profiler.disable()
+    with out.open("w", encoding="utf-8") as handle:
+        stats = pstats.Stats(profiler, stream=handle).strip_dirs().sort_stats("cumulative")
+        stats.print_stats(limit)
+        stats.sort_stats("tottime").print_stats(limit)
+    return {"profile": str(out)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("rebuild")
+    p.add_argument("config_file")
+    p.add_argument("edit_file", type=Path)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--old", required=True)
+    p.add_argument("--new", required=True)
+    p = sub.add_parser("pdf")
+    p.add_argument("root", type=Path)
+    p.add_argument("--slug", default="enteromix")
+    p.add_argument("--repeats", type=int, default=3)
+    p = sub.add_parser("engine")
+    p.add_argument("root", type=Path)
+    p.add_argument("dest", type=Path)
+    p = sub.add_parser("profile")
+    p.add_argument("root", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--limit", type=int, default=40)
+    args = parser.parse_args(argv)
+    if args.command == "rebuild":
+        data = rebuild(args.config_file, args.edit_file, args.repeats, args.old, args.new)
+    elif args.command == "pdf":
+        data = pdf(args.root, args.slug, args.repeats)
+    elif args.command == "engine":
+        data = engine(args.root, args.dest)
+    else:
+        data = profile(args.root, args.out, args.limit)
+    sys.stdout.flush()
+    print("\n" + json.dumps(data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Caching makes builds faster, never different: cold, warm and disabled caches give the same bytes.
+
+No timings here (the benchmark in bench/ measures speed); these tests prove equality, that the warm caches are
+really used, and that an edited entry or CSL style is never answered from a stale cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.model import Entry, Field
+
+import generator.bib as bib_module
+import generator.references as references_module
+from generator.config import load_site_config
+from generator.project import Project, build_project, site_files, sources_bibtex, sources_csl_json
+from generator.references import resolve_style_path, to_csl
+
+from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, REPO
+
+# Many entries with accents, braces, @string, `&` and `%`, so the caches hold more than one kind of value.
+EXTRA_BIB = "".join(
+    f"""
+@article{{extra{i},
+  author = {{M{{\\"u}}ller, Hans and Garc{{\\'i}}a, Jos{{\\'e}}}},
+  title = {{A {{DNA}} study number {i} --- part {i % 3}}},
+  journaltitle = {{Journal of Examples}},
+  pages = {{{i}--{i + 9}}},
+  date = {{2024-0{1 + i % 9}-1{i % 10}}},
+  doi = {{10.1234/x%2F{i}}},
+  url = {{https://example.org/x?id={i}&lang=en}},
+  kind = {{peer-reviewed}},
+  note = {{Seen on p.~{i}.}},
+}}
+"""
+    for i in range(1, 9)
+)
+CITING = "More evidence [@extra1; @extra2, p. 3] and [@extra5]; see also [@extra8].\n"
+
+
+def _project(make_project, cache_dir: str | None = None) -> Path:
+    mkdocs = MINIMAL_MKDOCS if cache_dir is None else MINIMAL_MKDOCS + f"      cache_dir: {json.dumps(cache_dir)}\n"
+    return make_project(**{"mkdocs.yml": mkdocs, "bib/sources.bib": MINIMAL_BIB + EXTRA_BIB,
+                           "content/example/evidence.md": "The study [@beta2024, p. 12] and [@alpha2025].\n" + CITING})
+
+
+def _generated(root: Path) -> dict[str, str | bytes]:
+    result = build_project(Project(root=root))
+    assert result.ok, [p.format() for p in result.problems.errors]
+    return site_files(result)
+
+
+def _with_cache_dir(root: Path, cache_dir: str) -> dict[str, str | bytes]:
+    config = load_site_config(root).model_copy(update={"cache_dir": cache_dir})
+    result = build_project(Project(root=root, config=config))
+    assert result.ok
+    return site_files(result)
+
+
+def test_cold_warm_disabled_and_rebuilt_outputs_are_identical(make_project, monkeypatch) -> None:
+    root = _project(make_project)
+    disabled = _with_cache_dir(root, "")
+    assert not (root / ".cache").exists(), "cache_dir: '' must not write a disk cache"
+    cold = _generated(root)
+    assert (root / ".cache" / "report" / "references-ieee.json").is_file()
+    assert list((root / ".cache" / "report" / "bib").glob("*.json"))
+
+    # A warm build in a new process would find everything on disk: prove it by making the slow paths fail.
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the warm build parsed a .bib file instead of reading the cache")
+
+    def no_format(self, source):
+        raise AssertionError(f"the warm build formatted `{source.key}` instead of reading the cache")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bib_module, "parse_bib_file", no_parse)
+        patch.setattr(references_module.ReferenceFormatter, "_format", no_format)
+        warm = _generated(root)
+
+    project = Project(root=root)  # `mkdocs serve`: one project, rebuilt (in-memory caches)
+    first = site_files(build_project(project))
+    rebuilt = site_files(build_project(project))
+    assert disabled == cold == warm == first == rebuilt
+
+
+def test_edited_entry_is_never_served_from_the_cache(make_project) -> None:
+    root = _project(make_project)
+    _generated(root)
+    bib = root / "bib" / "sources.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("A {DNA} study number 5", "A {RNA} survey number 5"),
+                   encoding="utf-8")
+    warm = _generated(root)
+    assert "RNA survey number 5" in warm["example/index.md"]
+    assert "DNA study number 5" not in warm["example/index.md"]
+    assert warm == _with_cache_dir(root, "")
+
+
+def test_edited_csl_style_is_never_served_from_the_cache(make_project) -> None:
+    root = _project(make_project)
+    style = root / "styles" / "house.csl"
+    style.parent.mkdir()
+    shutil.copy(resolve_style_path("ieee"), style)
+    mkdocs = root / "mkdocs.yml"
+    mkdocs.write_text(mkdocs.read_text(encoding="utf-8") + "      csl_style: styles/house.csl\n", encoding="utf-8")
+    before = _generated(root)
+    text = style.read_text(encoding="utf-8")
+    assert 'prefix=" doi: "' in text
+    style.write_text(text.replace('prefix=" doi: "', 'prefix=" DOI "'), encoding="utf-8")  # same name, new content
+    after = _generated(root)
+    assert "DOI 10.1234/x%2F5" in after["example/index.md"]
+    assert after != before
+    assert after == _with_cache_dir(root, "")
+
+
+def test_per_source_pieces_equal_whole_library_output(make_project) -> None:
+    """sources.bib / sources.json are assembled from per-source pieces; they equal writing them in one go."""
+    for root in (_project(make_project), REPO):
+        result = build_project(Project(root=root))
+        for rendered in result.rendered:
+            library = Library()
+            for entry in rendered.references:
+                s = entry.source
+                library.add(Entry(s.entry_type, s.key, [Field(k, v) for k, v in s.fields.items()]))
+            assert sources_bibtex(rendered) == bibtexparser.write_string(library)
+            items = [to_csl(entry.source) for entry in rendered.references]
+            assert sources_csl_json(rendered) == json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def test_unused_sources_are_summed_up_beyond_a_limit(make_project) -> None:
+    from generator.project import UNUSED_LISTED
+
+    spare = "".join(f"@online{{spare{i:03d},\n  title = {{Spare {i}}},\n  date = {{2025}},\n"
+                    f"  url = {{https://example.org/{i}}},\n  kind = {{news}},\n}}\n" for i in range(UNUSED_LISTED + 7))
+    root = make_project(**{"bib/spare.bib": spare})
+    result = build_project(Project(root=root))
+    unused = [p for p in result.problems.warnings if p.code == "unused-source"]
+    assert len(unused) == UNUSED_LISTED + 1
+    assert unused[-1].message.startswith("7 more sources, from `spare025` on")  # by file and line
+
+
+def _site_bytes(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_report_build_site_is_byte_identical_cold_warm_and_uncached(make_project, tmp_path) -> None:
+    """The whole site, through MkDocs, from separate processes (as a user runs `report build`)."""
+    root = _project(make_project)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+    def build() -> dict[str, bytes]:
+        subprocess.run([sys.executable, "-m", "generator.cli", "build", "--no-pdf", str(root)], check=True, env=env,
+                       capture_output=True, cwd=REPO)
+        return _site_bytes(root / "site")
+
+    cold = build()
+    warm = build()
+    mkdocs = root / "mkdocs.yml"
+    mkdocs.write_text(mkdocs.read_text(encoding="utf-8") + '      cache_dir: ""\n', encoding="utf-8")
+    shutil.rmtree(root / ".cache")
+    uncached = build()
+    assert not (root / ".cache").exists()
+    assert cold.keys() == warm.keys() == uncached.keys()
+    for name in cold:
+        assert cold[name] == warm[name] == uncached[name], name
