@@ -126,7 +126,7 @@ class Source:
             return [{"literal": decode_latex(raw)}]
         for person in names:
             person = person.strip()
-            if person.startswith("{") and person.endswith("}"):
+            if _is_one_group(person):
                 people.append({"literal": decode_latex(person[1:-1])})
                 continue
             try:
@@ -175,6 +175,18 @@ class Bibliography:
         if folded:
             return f"keys are case-sensitive: did you mean `{folded[0]}`?"
         return did_you_mean(key, self.sources) or "add an entry with this key to a .bib file in bib/"
+
+
+def _is_one_group(text: str) -> bool:
+    """True for `{World Health Organization}`, false for `{\\c{S}}ahin, Jos{\\'e}` (braces that close early)."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    depth = 0
+    for index, ch in enumerate(text):
+        depth += (ch == "{") - (ch == "}")
+        if depth == 0:
+            return index == len(text) - 1
+    return False
 
 
 def _split_concatenation(value: str) -> list[str] | None:
@@ -703,7 +715,7 @@ def validate_source(source: Source, problems: Problems) -> None:
             continue
         try:
             for person in split_multiple_persons_names(raw):
-                if not (person.startswith("{") and person.endswith("}")):
+                if not _is_one_group(person.strip()):
                     parse_single_name_into_parts(person)
         except InvalidNameError as exc:
             reason = str(exc).rsplit(":", 1)[-1].strip().lower()

@@ -104,3 +104,12 @@ def test_loader_reparses_only_changed_files(tmp_path: Path, monkeypatch) -> None
 def test_decode_latex_leaves_plain_text_alone() -> None:
     assert decode_latex("Plain title") == "Plain title"
     assert decode_latex(r"Caf\'e {\"U}ber 60--80\%") == "Café Über 60–80%"
+
+
+def test_braced_accent_at_both_ends_is_still_a_person(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"bib/a.bib": """\
+@article{s, author = {{\\c{S}}ahin, Jos{\\'e} and {World Health Organization}}, title = {T},
+  url = {https://example.org}, date = {2020}, kind = {review}}
+"""})
+    source = load_bibliography(tmp_path / "bib", tmp_path)["s"]
+    assert source.persons() == [{"family": "Şahin", "given": "José"}, {"literal": "World Health Organization"}]
