@@ -126,11 +126,7 @@ class Report:
 
     def line_of(self, *loc: Any) -> int | None:
         """The report.yml line of a field, or of its nearest parent."""
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return self.lines.get((), 1)
+        return line_in(self.lines, loc)
 
     @property
     def version(self) -> int:
@@ -322,7 +318,25 @@ def _yaml_hint(problem: str) -> str:
     return "check the indentation, and quote values that contain `: `, ` #` or start with a quote"
 
 
-def load_report(folder: Path, problems: Problems) -> Report | None:
+def line_in(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """The line of a field in report.yml, or of its nearest parent."""
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get((), 1)
+
+
+@dataclass
+class RejectedReport:
+    """A report.yml that failed the schema: kept raw, so checks that need no valid model still run."""
+
+    folder: Path
+    data: dict[str, Any]
+    lines: dict[tuple[Any, ...], int]
+
+
+def load_report(folder: Path, problems: Problems, rejected: list[RejectedReport] | None = None) -> Report | None:
     """Load one report folder; every schema problem is reported with its line."""
     path = folder / REPORT_FILE
     slug = folder.name
@@ -345,10 +359,11 @@ def load_report(folder: Path, problems: Problems) -> Report | None:
     except OSError as exc:
         problems.error(path, None, f"cannot read report.yml ({exc.strerror})", "", code="missing-file")
         return None
-    return parse_report(text, folder, problems)
+    return parse_report(text, folder, problems, rejected)
 
 
-def parse_report(text: str, folder: Path, problems: Problems) -> Report | None:
+def parse_report(text: str, folder: Path, problems: Problems,
+                 rejected: list[RejectedReport] | None = None) -> Report | None:
     """Validate report.yml text as if read from `folder`; every problem is reported with its line."""
     path = folder / REPORT_FILE
     slug = folder.name
@@ -403,6 +418,8 @@ def parse_report(text: str, folder: Path, problems: Problems) -> Report | None:
                     break
                 loc = loc[:-1]
             problems.error(path, line, message, hint, code="schema")
+        if rejected is not None:
+            rejected.append(RejectedReport(folder, data, lines))
         return None
     if duplicates:
         return None
@@ -442,7 +459,7 @@ def report_folders(content_dir: Path) -> list[Path]:
     return sorted(p for p in content_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def load_reports(content_dir: Path, problems: Problems) -> list[Report]:
+def load_reports(content_dir: Path, problems: Problems, rejected: list[RejectedReport] | None = None) -> list[Report]:
     """Every report under content/, sorted by slug; two folders may not claim the same URL."""
     reports = []
     if not content_dir.is_dir():
@@ -460,7 +477,7 @@ def load_reports(content_dir: Path, problems: Problems) -> list[Report]:
                            f"at `{slug}/`", "each report needs its own URL: rename or merge one of the folders",
                            code="duplicate-slug")
             continue
-        report = load_report(folder, problems)
+        report = load_report(folder, problems, rejected)
         if report is not None:
             reports.append(report)
     return reports

@@ -40,11 +40,13 @@ class ReportPluginConfig(base.Config):
 class ReportPlugin(BasePlugin[ReportPluginConfig]):
     def __init__(self) -> None:
         self.auto_nav = True
+        self.command = "build"
         self.project: Project | None = None
         self.result: BuildResult | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
+        self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
@@ -72,8 +74,9 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         history = collect_history(self.project, result) if result.ok else None  # warns when archives are skipped
         for problem in result.problems.sorted():
             (log.error if problem.severity.value == "error" else log.warning)(problem.format())
-        if not result.ok:
+        if not result.ok and (self.command != "serve" or result.renderer is None):
             raise PluginError(f"report: {len(result.problems.errors)} error(s) in content or sources; see above")
+        # While previewing, a half-written report still shows (an unknown key as `?key`); builds stop above.
         generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history)  # str pages, bytes PDFs
         for uri, content in generated.items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,10 @@ from pydantic import ValidationError
 
 from .bib import Bibliography, BibliographyLoader, Source, did_you_mean
 from .cache import ParsedBibCache
-from .citations import iter_keys
+from .citations import find_citations, iter_keys
 from .config import SiteConfig, load_site_config
 from .errors import Problems
-from .model import Report, check_slug_collisions, load_reports, report_folders
+from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, line_in, load_reports, report_folders
 from .pdf import PdfCache, export_pdfs
 from .references import ReferenceFormatter, csl_item, memo
 from .render import RenderedReport, Renderer
@@ -70,6 +71,82 @@ def _load_config(project: Project, problems: Problems) -> SiteConfig:
         return SiteConfig()
 
 
+def _check_rating(value: str, config: SiteConfig, problems: Problems, path: Path, line: int | None) -> None:
+    rating_ids = [r.id for r in config.ratings]
+    if value not in rating_ids:
+        hint = did_you_mean(value, rating_ids) or f"use one of: {', '.join(rating_ids)}"
+        problems.error(path, line, f"unknown rating `{value}`", hint, code="unknown-rating")
+
+
+def _check_key(key: str, bib: Bibliography, problems: Problems, path: Path, line: int | None) -> None:
+    if key not in bib.sources:
+        problems.error(path, line, f"unknown source key `{key}`", bib.missing_key_hint(key), code="unknown-key")
+
+
+def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Path, first_line: int) -> None:
+    """Citation syntax and unknown keys in one text, without rendering it."""
+    citations, errors = find_citations(text)
+    for error in errors:
+        problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+    for citation in citations:
+        for item in citation.items:
+            if item.key not in bib.sources:
+                problems.error(path, first_line + citation.line - 1, f"unknown citation key `{item.key}`",
+                               bib.missing_key_hint(item.key), code="unknown-key")
+
+
+def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bibliography, problems: Problems) -> None:
+    """A report.yml that failed the schema still gets the checks that need no valid model, so one bad
+    date does not hide a mistyped rating or citation (every problem is reported at once)."""
+    data, path = rejected.data, rejected.folder / REPORT_FILE
+
+    def line(*loc: object) -> int | None:
+        return line_in(rejected.lines, loc)
+
+    def items(value: object) -> list[tuple[int, dict]]:
+        return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+    def text(value: object, *loc: object) -> None:
+        if isinstance(value, str):
+            _check_citations(value, bib, problems, path, line(*loc) or 1)
+
+    def keys(value: object, *loc: object) -> None:
+        for j, key in enumerate(value if isinstance(value, list) else []):
+            if isinstance(key, str):
+                _check_key(key, bib, problems, path, line(*loc, j))
+
+    verdict = data.get("verdict") if isinstance(data.get("verdict"), dict) else {}
+    if isinstance(verdict.get("rating"), str):
+        _check_rating(verdict["rating"], config, problems, path, line("verdict", "rating"))
+    text(verdict.get("text"), "verdict", "text")
+    for i, claim in items(data.get("claims")):
+        if isinstance(claim.get("rating"), str):
+            _check_rating(claim["rating"], config, problems, path, line("claims", i, "rating"))
+        text(claim.get("claim"), "claims", i, "claim")
+        text(claim.get("explanation"), "claims", i, "explanation")
+        keys(claim.get("sources"), "claims", i, "sources")
+        appeared = claim.get("first_appeared")
+        if isinstance(appeared, dict) and isinstance(appeared.get("source"), str):
+            _check_key(appeared["source"], bib, problems, path, line("claims", i, "first_appeared", "source"))
+    for i, narrative in items(data.get("narratives")):
+        text(narrative.get("summary"), "narratives", i, "summary")
+        keys(narrative.get("sources"), "narratives", i, "sources")
+    bottom = data.get("bottom_line") if isinstance(data.get("bottom_line"), dict) else {}
+    for name in ("conclusion", "would_change"):
+        text(bottom.get(name), "bottom_line", name)
+    for i, question in enumerate(data.get("follow_up") if isinstance(data.get("follow_up"), list) else []):
+        text(question, "follow_up", i)
+    text(data.get("disclaimer"), "disclaimer")
+    for _, section in items(data.get("sections")):
+        name = section.get("file")
+        if isinstance(name, str) and re.fullmatch(r"[^/\\]+\.md", name):
+            try:
+                prose = (rejected.folder / name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # reported once the schema problems are fixed
+            _check_citations(prose, bib, problems, rejected.folder / name, 1)
+
+
 def validate_report(report: Report, config: SiteConfig, bib: Bibliography, problems: Problems,
                     today: dt.date | None = None) -> None:
     """Rules the schema cannot express: ratings from the site scale, dates, revisions, source keys."""
@@ -77,17 +154,12 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
     path = report.path
     line = report.line_of
     today = today or dt.date.today()
-    rating_ids = [r.id for r in config.ratings]
 
     def check_rating(value: str, *loc: object) -> None:
-        if value not in rating_ids:
-            hint = did_you_mean(value, rating_ids) or f"use one of: {', '.join(rating_ids)}"
-            problems.error(path, line(*loc), f"unknown rating `{value}`", hint, code="unknown-rating")
+        _check_rating(value, config, problems, path, line(*loc))
 
     def check_key(key: str, *loc: object) -> None:
-        if key not in bib.sources:
-            hint = bib.missing_key_hint(key)
-            problems.error(path, line(*loc), f"unknown source key `{key}`", hint, code="unknown-key")
+        _check_key(key, bib, problems, path, line(*loc))
 
     check_rating(meta.verdict.rating, "verdict", "rating")
     seen_ids: set[str] = set()
@@ -143,7 +215,10 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     project.loader.disk = ParsedBibCache(cache_dir) if cache_dir else None
     bib = project.loader.load(project.root / config.bib_dir, project.root)
     problems.extend(bib.problems)
-    reports = load_reports(project.root / config.content_dir, problems)
+    rejected: list[RejectedReport] = []
+    reports = load_reports(project.root / config.content_dir, problems, rejected)
+    for report in rejected:
+        check_rejected_report(report, config, bib, problems)
     check_slug_collisions(reports, project.root / config.docs_dir, problems)
     if project.formatter is None:
         try:

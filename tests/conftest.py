@@ -83,6 +83,7 @@ site_name: Test reports
 docs_dir: docs
 theme:
   name: material
+  font: false
   features:
     - content.tooltips
 plugins:

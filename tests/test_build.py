@@ -101,3 +101,23 @@ def test_core_does_not_import_mkdocs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_schema_error_does_not_hide_other_problems(make_project, capsys) -> None:
+    """One impossible date used to stop every other check of the report; now all are reported at once."""
+    from .conftest import MINIMAL_REPORT
+
+    report = (MINIMAL_REPORT.replace("first_appeared: {date: 2025-06-01", "first_appeared: {date: 2025-06-31")
+              .replace("rating: misleading", "rating: misleadng")
+              .replace("Only a press release [@alpha2025].", "Only a press release [@alpha2052]."))
+    root = make_project(**{"content/example/report.yml": report,
+                           "content/example/evidence.md": "The study [@beta2042].\n"})
+    assert main(["check", str(root)]) == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("  hint")]
+    assert lines == [
+        "content/example/evidence.md:1: error: unknown citation key `beta2042`",
+        "content/example/report.yml:16: error: `claims.0.first_appeared.date`: `2025-06-31` is not a valid date "
+        "(day value is outside expected range)",
+        "content/example/report.yml:17: error: unknown rating `misleadng`",
+        "content/example/report.yml:19: error: unknown citation key `alpha2052`",
+    ]

@@ -50,13 +50,18 @@ def test_editing_content_and_bib_reloads_the_page(make_project) -> None:
         summary = Path(root / "content/example/summary.md")
         summary.write_text("A freshly edited summary [@alpha2025].\n", encoding="utf-8")
         _wait_for(lambda: "A freshly edited summary" in _fetch(url), "a rebuild after editing content/")
+        summary.write_text("A typo while writing [@alpha2052].\n", encoding="utf-8")
+        page = _wait_for(lambda: next((t for t in [_fetch(url)] if "A typo while writing" in t), ""), "a preview with a typo")
+        assert 'class="rg-cite-missing"' in page and "?alpha2052" in page
         bib = Path(root / "bib/sources.bib")
         bib.write_text(bib.read_text(encoding="utf-8").replace("Alpha announces a result", "Alpha announces a new result"),
                        encoding="utf-8")
         _wait_for(lambda: "Alpha announces a new result" in _fetch(url), "a rebuild after editing bib/")
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        _, log = server.communicate(timeout=10)
+    assert f"Serving on http://127.0.0.1:{port}/" in log
+    assert "content/example/summary.md:1: error: unknown citation key `alpha2052`" in log
 
 
 def test_plugin_keeps_the_parsed_bibliography_between_builds(make_project, monkeypatch) -> None:
