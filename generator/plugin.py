@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .config import SiteConfig
 from .history import collect_history
 from .project import STYLESHEETS, BuildResult, Project, build_project, listed_in_nav, site_files
 from .render import html_text
+from .reproducible import ENV, source_date_epoch
 
 log = logging.getLogger("mkdocs.plugins.report")
 CSS_URIS = {name: f"assets/report/{name}" for name in STYLESHEETS}
@@ -50,6 +52,9 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
+        self.epoch_set = not os.environ.get(ENV, "").strip().isdigit()
+        if self.epoch_set:  # a plain `mkdocs build` dates the sitemap by the last commit, not the clock
+            os.environ[ENV] = str(source_date_epoch(root))
         options: dict[str, Any] = {k: v for k, v in self.config.items() if v is not None}
         options.setdefault("language", config.theme.get("language") or "en")
         options["site_name"] = config.site_name
@@ -104,6 +109,17 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
             if path.exists():
                 server.watch(str(path))
         return server
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._restore_epoch()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._restore_epoch()
+
+    def _restore_epoch(self) -> None:
+        if getattr(self, "epoch_set", False):
+            os.environ.pop(ENV, None)
+            self.epoch_set = False
 
 
 def _replace(files: Files, file: File) -> None:

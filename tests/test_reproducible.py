@@ -162,3 +162,23 @@ def test_sitemap_gzip_carries_no_clock(make_project, capsys) -> None:
     with gzip.open(root / "site" / "sitemap.xml.gz") as handle:
         assert handle.read() == (root / "site" / "sitemap.xml").read_bytes()
     assert gzip_mtime(root / "site" / "sitemap.xml.gz") == midnight(dt.date(2026, 1, 27))
+
+
+def test_plain_mkdocs_build_dates_the_sitemap_by_the_last_commit(make_project, monkeypatch) -> None:
+    """`mkdocs build` (not only `report build`) takes SOURCE_DATE_EPOCH from the project, never the clock."""
+    import os
+    import subprocess
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    from .conftest import MINIMAL_MKDOCS
+
+    root = make_project(**{"mkdocs.yml": "site_url: https://reports.example.org/\n" + MINIMAL_MKDOCS})
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-28T12:00:00Z", "GIT_COMMITTER_DATE": "2026-01-28T12:00:00Z"}
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
+    build(load_config(str(root / "mkdocs.yml")))
+    assert "<lastmod>2026-01-28</lastmod>" in (root / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "SOURCE_DATE_EPOCH" not in os.environ
