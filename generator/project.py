@@ -23,7 +23,7 @@ from .errors import Problems
 from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, line_in, load_reports, report_folders
 from .pdf import PdfCache, export_pdfs
 from .references import ReferenceFormatter, csl_item, memo
-from .render import RenderedReport, Renderer
+from .render import RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
 
 if TYPE_CHECKING:
     from .history import SiteHistory
@@ -86,13 +86,11 @@ def _check_key(key: str, bib: Bibliography, problems: Problems, path: Path, line
 def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Path, first_line: int) -> None:
     """Citation syntax and unknown keys in one text, without rendering it."""
     citations, errors = find_citations(text)
-    for error in errors:
-        problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+    report_citation_syntax(errors, problems, path, first_line)
     for citation in citations:
         for item in citation.items:
             if item.key not in bib.sources:
-                problems.error(path, first_line + citation.line - 1, f"unknown citation key `{item.key}`",
-                               bib.missing_key_hint(item.key), code="unknown-key")
+                report_unknown_citation_key(item.key, bib, problems, path, first_line + citation.line - 1)
 
 
 def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bibliography, problems: Problems) -> None:

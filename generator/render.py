@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from .bib import Bibliography, Source
-from .citations import Citation, compress_numbers, find_citations
+from .citations import Citation, CitationSyntaxError, compress_numbers, find_citations
 from .config import SOURCE_KINDS, SiteConfig
 from .errors import Problems
 from .model import Report
@@ -117,8 +117,7 @@ class Renderer:
         """Markdown with citations to safe HTML; citations are numbered as met (state None drops them)."""
         citations, errors = find_citations(text)
         if state is not None:
-            for error in errors:
-                state.problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+            report_citation_syntax(errors, state.problems, path, first_line)
         pieces: list[str] = []
         rendered: list[str] = []
         cursor = 0
@@ -150,9 +149,7 @@ class Renderer:
         for item in citation.items:
             entry = state.number(item.key)
             if entry is None:
-                hint = state.bib.missing_key_hint(item.key)
-                state.problems.error(path, first_line + citation.line - 1, f"unknown citation key `{item.key}`", hint,
-                                     code="unknown-key")
+                report_unknown_citation_key(item.key, state.bib, state.problems, path, first_line + citation.line - 1)
                 parts.append({"missing": item.key, "entries": [], "prefix": "", "locator": ""})
                 continue
             if group_id not in entry.backlinks:
@@ -290,6 +287,16 @@ class Renderer:
     def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
         return self.env.get_template("home.md").render(reports=rendered_reports, site_name=site_name,
                                                       fmt=self.format_date)
+
+
+def report_citation_syntax(errors: list[CitationSyntaxError], problems: Problems, path: Path, first_line: int) -> None:
+    """Malformed citations of a text that starts on `first_line` of `path`."""
+    for error in errors:
+        problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+
+
+def report_unknown_citation_key(key: str, bib: Bibliography, problems: Problems, path: Path, line: int) -> None:
+    problems.error(path, line, f"unknown citation key `{key}`", bib.missing_key_hint(key), code="unknown-key")
 
 
 @lru_cache(maxsize=8192)  # Babel takes ~40 µs a date; every reference list shows the same few thousand dates
