@@ -19,7 +19,7 @@ from .config import SiteConfig, load_site_config
 from .diff import ReportDiff, changes_page, compare_reports
 from .model import REPORT_FILE
 from .project import BuildResult, Project, build_project
-from .render import RenderedReport, Renderer
+from .render import PageOutput, RenderedReport, Renderer
 
 GIT_TIMEOUT = 120
 MKDOCS_YML = "mkdocs.yml"
@@ -331,22 +331,33 @@ def version_context(history: ReportHistory | None, prefix: str) -> dict[str, Any
     return {"version_links": history.links(prefix) if history else {}}
 
 
-def version_page(history: ReportHistory, number: int) -> str:
-    """`<slug>/v<N>/`: version N rendered as it was, under a banner pointing to the latest."""
+def version_page(history: ReportHistory, number: int, permalink: str | None = None) -> PageOutput:
+    """`<slug>/v<N>/` for an earlier version: version N rendered as it was, under a banner pointing to the latest."""
     version = history.versions[number]
     latest = history.versions[history.latest]
     later = [r for r in latest.rendered.report.meta.revisions if r.version > number and r.kind == "correction"]
     archive = {
         "version": number,
         "latest": history.latest,
-        "is_latest": number == history.latest,
         "checked_on": version.checked_on,
         "latest_href": "../",
         "changes_href": "changes/" if history.has_changes(number) else "",
         "corrections": [{"revision": r, "changes_href": f"../v{r.version}/changes/" if history.has_changes(r.version)
                          else ""} for r in sorted(later, key=lambda r: r.version)],
     }
-    return version.renderer.page_markdown(version.rendered, {"archive": archive, **version_context(history, "../")})
+    return version.renderer.page(version.rendered, {"archive": archive, **version_context(history, "../")}, permalink)
+
+
+def latest_version_page(history: ReportHistory) -> str:
+    """`<slug>/v<M>/` for the latest version M: a permanent address that sends readers to the report's main page
+    (which shows version M) until version M+1 replaces it with an archive page. A static HTML redirect, not a
+    second copy of the report: readers and search engines find one page, and the site builds no page twice."""
+    latest = history.versions[history.latest]
+    meta = latest.rendered.report.meta
+    env = latest.renderer.env
+    return env.get_template("latest_redirect.html").render(
+        version=history.latest, question=meta.question, checked_on=meta.checked_on, fmt=latest.renderer.format_date,
+        language=latest.renderer.config.language, changes="changes/" if history.has_changes(history.latest) else "")
 
 
 def version_diff(history: ReportHistory, number: int) -> ReportDiff:

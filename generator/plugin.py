@@ -11,13 +11,15 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from .config import SiteConfig
 from .history import collect_history
 from .project import STYLESHEETS, BuildResult, Project, build_project, listed_in_nav, site_files
-from .render import html_text
+from .render import PageOutput, html_text
 from .reproducible import ENV, source_date_epoch
 
 log = logging.getLogger("mkdocs.plugins.report")
@@ -45,6 +47,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.command = "build"
         self.project: Project | None = None
         self.result: BuildResult | None = None
+        self.pages: dict[str, PageOutput] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
@@ -82,10 +85,14 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         if not result.ok and (self.command != "serve" or result.renderer is None):
             raise PluginError(f"report: {len(result.problems.errors)} error(s) in content or sources; see above")
         # While previewing, a half-written report still shows (an unknown key as `?key`); builds stop above.
-        generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history)  # str pages, bytes PDFs
+        generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history, permalink=_permalink(config))
+        self.pages = {}
         for uri, content in generated.items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:
                 continue
+            if isinstance(content, PageOutput):  # finished HTML: MkDocs gets only its front matter to convert
+                self.pages[uri] = content
+                content = content.front_matter()
             inclusion = InclusionLevel.UNDEFINED if listed_in_nav(uri) else InclusionLevel.NOT_IN_NAV
             _replace(files, File.generated(config, uri, content=content, inclusion=inclusion))
         for name, uri in CSS_URIS.items():
@@ -101,6 +108,30 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         own = sorted(f.src_uri for f in files.documentation_pages()
                      if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
         return [{"Home": "index.md"}, {"Reports": reports}, *own]
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """A report page's body was rendered by the core: hand it over with its table of contents."""
+        output = self.pages.get(page.file.src_uri)
+        if output is None:
+            return html
+        page.toc = get_toc(output.toc)  # type: ignore[arg-type]
+        return output.html
+
+    @event_priority(100)  # before the search plugin indexes the page
+    def _search_sees_text(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
+        output = self.pages.get(page.file.src_uri)
+        if output is not None:
+            page.content = output.search_html()
+        return context
+
+    @event_priority(-100)  # after it: the theme renders the whole page
+    def _theme_sees_all(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
+        output = self.pages.get(page.file.src_uri)
+        if output is not None:
+            page.content = output.html
+        return context
+
+    on_page_context = CombinedEvent(_search_sees_text, _theme_sees_all)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         assert self.project is not None and self.project.config is not None
@@ -128,6 +159,14 @@ def _replace(files: Files, file: File) -> None:
     if existing is not None:
         files.remove(existing)
     files.append(file)
+
+
+def _permalink(config: MkDocsConfig) -> str | None:
+    """The heading permalink symbol the user's `toc` extension settings ask for (report pages add it themselves)."""
+    setting = (config.mdx_configs or {}).get("toc", {}).get("permalink")
+    if setting is True:
+        return "&para;"
+    return setting if isinstance(setting, str) and setting else None
 
 
 def _add_theme_dir(config: MkDocsConfig) -> None:

@@ -23,7 +23,7 @@ from .errors import Problems
 from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, line_in, load_reports, report_folders
 from .pdf import PdfCache, export_pdfs
 from .references import ReferenceFormatter, csl_item, memo
-from .render import RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
+from .render import PageOutput, RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
 
 if TYPE_CHECKING:
     from .history import SiteHistory
@@ -278,15 +278,20 @@ def _csl_json_item(source: Source) -> str:
 
 
 def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
-               pdf_cache: PdfCache | None = None, history: SiteHistory | None = None) -> dict[str, str | bytes]:
-    """Every generated page and download, by its path in the site's source tree."""
+               pdf_cache: PdfCache | None = None, history: SiteHistory | None = None,
+               permalink: str | None = None) -> dict[str, str | bytes | PageOutput]:
+    """Every generated page and download, by its path in the site's source tree.
+
+    Report pages are `PageOutput`s (finished HTML + headings); the home and "what changed" pages are Markdown;
+    downloads are text or bytes; `<slug>/v<M>/index.html` for the latest version is a static redirect page."""
     from .feed import atom_feed
-    from .history import SiteHistory, changes_markdown, version_context, version_page
+    from .history import SiteHistory, changes_markdown, latest_version_page, version_context, version_page
 
     assert result.renderer is not None
     history = history or SiteHistory.current(result)
     site_name = result.config.site_name or "Evidence reports"
-    files: dict[str, str | bytes] = {"index.md": result.renderer.home_markdown(result.rendered, site_name)}
+    files: dict[str, str | bytes | PageOutput] = {
+        "index.md": result.renderer.home_markdown(result.rendered, site_name)}
     extras = {slug: dict(values) for slug, values in (extra or {}).items()}
     if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
         for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
@@ -296,11 +301,14 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
         slug = rendered.report.slug
         versions = history.reports.get(slug)
         page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
-        files[f"{slug}/index.md"] = result.renderer.page_markdown(rendered, page_extra)
+        files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
         files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
         files[f"{slug}/sources.json"] = sources_csl_json(rendered)
         for number, version in sorted(versions.versions.items()) if versions else ():
-            files[f"{slug}/v{number}/index.md"] = version_page(versions, number)
+            if number == versions.latest:
+                files[f"{slug}/v{number}/index.html"] = latest_version_page(versions)
+            else:
+                files[f"{slug}/v{number}/index.md"] = version_page(versions, number, permalink)
             files[f"{slug}/v{number}/sources.bib"] = sources_bibtex(version.rendered)
             files[f"{slug}/v{number}/sources.json"] = sources_csl_json(version.rendered)
             if versions.has_changes(number):

@@ -277,16 +277,90 @@ class Renderer:
 
     # -- outputs ----------------------------------------------------------------------------
 
-    def page_markdown(self, rendered: RenderedReport, extra: dict[str, Any] | None = None) -> str:
-        """The report page as Markdown + HTML blocks, buildable by any Material-compatible engine."""
-        context = {"r": rendered, "meta": rendered.report.meta, "jsonld": claim_review_jsonld(rendered),
+    def page(self, rendered: RenderedReport, extra: dict[str, Any] | None = None,
+             permalink: str | None = None) -> PageOutput:
+        """The report page: its body as finished HTML, with the table of contents and front matter an engine needs.
+
+        The body is HTML, not Markdown: every text in it is already converted, so an engine only has to place it
+        in its theme (converting it again, as raw HTML inside Markdown, would cost more than the page itself)."""
+        meta = rendered.report.meta
+        archive = (extra or {}).get("archive")
+        title = (meta.short_title or meta.question) + (f" (version {archive['version']})" if archive else "")
+
+        def link(anchor: str) -> Markup:
+            if not permalink:
+                return Markup("")
+            symbol = Markup("&para;") if permalink == "&para;" else permalink  # True in the toc settings: "&para;"
+            return Markup('<a class="headerlink" href="#{}" title="Permanent link">{}</a>').format(anchor, symbol)
+
+        context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered),
                    "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None,
-                   "archive": None, "version_links": {}, **(extra or {})}
-        return self.env.get_template("report_page.md").render(context)
+                   "archive": None, "version_links": {}, "h1_id": heading_id(meta.question), "permalink": link,
+                   **(extra or {})}
+        body = self.env.get_template("report_page.html").render(context)
+        front: dict[str, Any] = {"title": html_text(title), "description": html_text(meta.description or meta.question)}
+        if archive:
+            front["search"] = {"exclude": True}
+        return PageOutput(front, body, toc_tokens(body))
+
+    def page_markdown(self, rendered: RenderedReport, extra: dict[str, Any] | None = None) -> str:
+        """The report page as one Markdown document (front matter + the HTML body)."""
+        return self.page(rendered, extra).markdown()
 
     def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
         return self.env.get_template("home.md").render(reports=rendered_reports, site_name=site_name,
                                                       fmt=self.format_date)
+
+
+@dataclass
+class PageOutput:
+    """A finished page: front matter (title, description, search settings), body HTML and its headings."""
+
+    meta: dict[str, Any]
+    html: str
+    toc: list[dict[str, Any]]  # Python-Markdown's `toc_tokens` shape: level, id, name, children
+
+    def front_matter(self) -> str:
+        return "---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in self.meta.items()) + "---\n"
+
+    def markdown(self) -> str:
+        return self.front_matter() + "\n" + self.html
+
+    def search_html(self) -> str:
+        """The body as a site search index should see it: without citation numbers (`[1, 3]`) and back-link lists
+        (`Cited at ↩1 ↩2`), which are navigation, not text a reader searches for. Also a third of the markup."""
+        return _NOT_SEARCHED.sub("", self.html)
+
+
+# Our own markup (citation.html, _macros.html): a citation group always ends with `]</span>` (keys, prefixes and
+# locators cannot contain `]`), a back-link list holds only <a> elements.
+_NOT_SEARCHED = re.compile(r'[ \t]*<span class="rg-cite" id="[^"]*">\[.*?\]</span>|<span class="rg-backlinks">.*?</span>', re.S)
+
+
+_HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)(?:<a class="headerlink"[^>]*>.*?</a>)?</h\1>', re.S)
+
+
+def heading_id(text: str) -> str:
+    """The id Python-Markdown's toc extension would give a heading with this text."""
+    from markdown.extensions.toc import slugify
+
+    return slugify(text, "-") or "title"
+
+
+def toc_tokens(body: str) -> list[dict[str, Any]]:
+    """The h1/h2 headings of a page body as nested toc tokens (h2 under the h1 before it)."""
+    tokens: list[dict[str, Any]] = []
+    for match in _HEADING.finditer(body):
+        level = int(match.group(1))
+        if level > 2:
+            continue
+        name = re.sub(r"<[^>]+>", "", match.group(3)).strip()
+        token = {"level": level, "id": match.group(2), "name": name, "children": []}
+        if level == 2 and tokens and tokens[-1]["level"] == 1:
+            tokens[-1]["children"].append(token)
+        else:
+            tokens.append(token)
+    return tokens
 
 
 def report_citation_syntax(errors: list[CitationSyntaxError], problems: Problems, path: Path, first_line: int) -> None:

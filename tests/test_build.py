@@ -121,3 +121,28 @@ def test_a_schema_error_does_not_hide_other_problems(make_project, capsys) -> No
         "content/example/report.yml:17: error: unknown rating `misleadng`",
         "content/example/report.yml:19: error: unknown citation key `alpha2052`",
     ]
+
+
+def test_built_report_page_has_its_toc_and_search_sees_text_not_citation_numbers(make_project) -> None:
+    """The core hands MkDocs finished HTML: the theme still gets the table of contents (with the permalinks the
+    user's `toc` settings ask for), and the search index gets the text without `[1]` or `Cited at ↩1`."""
+    import json
+
+    root = make_project()
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "markdown_extensions:\n  - toc:\n      permalink: true\n",
+                      encoding="utf-8")
+    assert main(["build", "--no-pdf", str(root)]) == 0
+    html = (root / "site" / "example" / "index.html").read_text(encoding="utf-8")
+    assert '<a class="headerlink" href="#references" title="Permanent link">&para;</a>' in html
+    toc = html[html.index('<nav class="md-nav md-nav--secondary"'):]
+    toc = toc[:toc.index("</nav>")]
+    for anchor in ("summary", "s1-evidence", "bottom-line", "source-mix", "references", "revision-history"):
+        assert f'href="#{anchor}"' in toc
+    assert "<title>Example - " in html and 'class="rg-cite"' in html and "Cited at" in html
+    index = json.loads((root / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = {d["location"]: d["text"] for d in index["docs"]}
+    assert "Alpha claims a result; see also." in docs["example/#summary"]
+    references = docs["example/#references"]
+    assert "A DNA study of élève outcomes" in references and "Cited at" not in references and "↩" not in references
+    assert not any(d.startswith("example/v1/") for d in docs)  # the latest version's address is a redirect

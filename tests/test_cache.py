@@ -97,8 +97,8 @@ def test_edited_entry_is_never_served_from_the_cache(make_project) -> None:
     bib.write_text(bib.read_text(encoding="utf-8").replace("A {DNA} study number 5", "A {RNA} survey number 5"),
                    encoding="utf-8")
     warm = _generated(root)
-    assert "RNA survey number 5" in warm["example/index.md"]
-    assert "DNA study number 5" not in warm["example/index.md"]
+    assert "RNA survey number 5" in warm["example/index.md"].html
+    assert "DNA study number 5" not in warm["example/index.md"].html
     assert warm == _with_cache_dir(root, "")
 
 
@@ -114,7 +114,7 @@ def test_edited_csl_style_is_never_served_from_the_cache(make_project) -> None:
     assert 'prefix=" doi: "' in text
     style.write_text(text.replace('prefix=" doi: "', 'prefix=" DOI "'), encoding="utf-8")  # same name, new content
     after = _generated(root)
-    assert "DOI 10.1234/x%2F5" in after["example/index.md"]
+    assert "DOI 10.1234/x%2F5" in after["example/index.md"].html
     assert after != before
     assert after == _with_cache_dir(root, "")
 

@@ -60,7 +60,11 @@ def test_archive_pages_show_each_version_as_it_was_under_a_banner(built) -> None
            '<time datetime="2026-01-27">January 27, 2026</time> — <a href="../">read the latest</a>.' in v1
     assert "You are reading <strong>version 2 of 3</strong>, checked on " \
            '<time datetime="2026-02-03">February 3, 2026</time> — <a href="../">read the latest</a>.' in v2
-    assert "version 3 of 3</strong>, the latest" in v3
+    # the latest version's address sends readers to the report page (one page, not a copy of it)
+    assert '<meta http-equiv="refresh" content="0; url=../">' in v3 and '<link rel="canonical" href="../">' in v3
+    assert "Version 3 (checked on <time datetime=\"2026-03-10\">March 10, 2026</time>) is the latest version" in v3
+    assert '<a href="changes/">What changed in version 3</a>' in v3
+    v3 = _page(root, "example/index.html")
     # content as it was at each commit, not today's
     assert "Not yet" in v1 and "the only result is in mice" not in v1 and "Alpha claims a result <span" in v1
     assert "in mice, not people" in v2 and "Beta proves it." not in v2
@@ -182,8 +186,8 @@ def test_uncommitted_edits_show_only_in_the_latest_version(built, tmp_path) -> N
     project = Project(root=root)
     result = build_project(project)
     files = site_files(result, history=collect_history(project, result))
-    assert "A draft paragraph." in files["example/v3/index.md"] and "A draft paragraph." in files["example/index.md"]
-    assert "A draft paragraph." not in files["example/v2/index.md"]
+    assert "A draft paragraph." in files["example/index.md"].html and "example/v3/index.html" in files
+    assert "A draft paragraph." not in files["example/v2/index.md"].html
 
 
 def test_check_base_passes_with_a_revision_and_fails_without_one(built, tmp_path, capsys) -> None:
@@ -276,7 +280,8 @@ def test_site_history_without_git_has_the_latest_version_only(make_project) -> N
     history = SiteHistory.current(result)
     assert sorted(history.reports["example"].versions) == [1] and not history.git
     files = site_files(result)
-    assert "example/v1/index.md" in files and "example/v1/changes/index.md" not in files
+    assert "example/v1/index.html" in files and "example/v1/changes/index.md" not in files
+    assert 'content="0; url=../"' in files["example/v1/index.html"]
 
 
 def test_core_history_modules_do_not_import_mkdocs() -> None:

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from generator.project import Project, build_project
+from generator.render import toc_tokens
 
 from .conftest import MINIMAL_REPORT
 
@@ -84,13 +85,31 @@ def test_source_mix_always_shows_peer_reviewed(make_project) -> None:
 
 
 def test_golden_report_page(make_project) -> None:
-    """The page Markdown for the minimal project. Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_render.py`."""
+    """The page body HTML for the minimal project. Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_render.py`."""
     result, rendered = _build(make_project())
-    page = result.renderer.page_markdown(rendered)
-    golden = GOLDEN / "minimal_report_page.md"
+    page = result.renderer.page(rendered, permalink="&para;")
+    golden = GOLDEN / "minimal_report_page.html"
     if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(page, encoding="utf-8")
-    assert page == golden.read_text(encoding="utf-8")
+        golden.write_text(page.html, encoding="utf-8")
+    assert page.html == golden.read_text(encoding="utf-8")
+    assert page.meta == {"title": "Example", "description": "Does the example hold up?"}
+    assert page.front_matter() == '---\ntitle: "Example"\ndescription: "Does the example hold up?"\n---\n'
+
+
+def test_page_headings_become_the_table_of_contents_with_permalinks(make_project) -> None:
+    """What Python-Markdown's toc extension gives a Markdown page, the HTML page gives the engine itself."""
+    result, rendered = _build(make_project())
+    page = result.renderer.page(rendered, permalink="&para;")
+    [h1] = page.toc
+    assert (h1["level"], h1["id"], h1["name"]) == (1, "does-the-example-hold-up", "Does the example hold up?")
+    assert [(t["level"], t["id"], t["name"]) for t in h1["children"]][:3] == [
+        (2, "summary", "Executive summary"), (2, "s1-evidence", "1. The evidence"), (2, "claims", "2. Claims checked")]
+    assert all(f'<a class="headerlink" href="#{t["id"]}" title="Permanent link">&para;</a></h2>' in page.html
+               for t in h1["children"])
+    bare = result.renderer.page(rendered)
+    assert "headerlink" not in bare.html and bare.toc == page.toc
+    hostile = toc_tokens('<h2 id="x">A &lt;b&gt; &amp; <em>c</em><a class="headerlink" href="#x">¶</a></h2>')
+    assert hostile == [{"level": 2, "id": "x", "name": "A &lt;b&gt; &amp; c", "children": []}]
 
 
 def test_golden_home_page(make_project) -> None:
@@ -105,7 +124,7 @@ def test_golden_home_page(make_project) -> None:
 
 
 def test_golden_example_report_page() -> None:
-    """The Enteromix page Markdown (narratives, claims, every part). Regenerate with
+    """The Enteromix page body (narratives, claims, every part). Regenerate with
     `UPDATE_GOLDEN=1 pytest tests/test_render.py` after changing content/, bib/ or templates."""
     from .conftest import REPO
 
@@ -114,8 +133,8 @@ def test_golden_example_report_page() -> None:
     result = build_project(project)
     assert result.ok
     [rendered] = result.rendered
-    page = result.renderer.page_markdown(rendered)
-    golden = GOLDEN / "enteromix_page.md"
+    page = result.renderer.page(rendered, permalink="&para;").html
+    golden = GOLDEN / "enteromix_page.html"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(page, encoding="utf-8")
     assert page == golden.read_text(encoding="utf-8")
