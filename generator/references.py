@@ -140,7 +140,7 @@ class ReferenceFormatter:
         self._new = 0  # references formatted since the disk cache was read or written
         # The key holds the style file's content and the code version, not just its name: an edited .csl file
         # or an upgraded citeproc-py must never be answered from the cache.
-        self._style_key = f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{code_version()}"
+        self.style_key = f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{code_version()}"
         self._disk_path = None
         if cache_dir is not None:
             style_id = re.sub(r"[^\w.-]", "_", self.style_path.stem)
@@ -160,7 +160,7 @@ class ReferenceFormatter:
         if not self._disk_path or not self._new:  # nothing new: the file on disk is up to date
             return
         data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())
-                if k.endswith(self._style_key)}  # entries of an older style file or code version are dropped
+                if k.endswith(self.style_key)}  # entries of an older style file or code version are dropped
         write_json(self._disk_path, data)
         self._new = 0
 
@@ -171,7 +171,7 @@ class ReferenceFormatter:
         return self._style
 
     def format(self, source: Source) -> FormattedReference:
-        cache_key = f"{source.fingerprint()}:{self._style_key}"
+        cache_key = f"{source.fingerprint()}:{self.style_key}"
         cached = self._memory.get(cache_key)
         if cached is None:
             cached = self._format(source)

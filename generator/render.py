@@ -66,8 +66,10 @@ class CitationState:
     problems: Problems
     references: dict[str, ReferenceEntry] = field(default_factory=dict)
     group_count: int = 0
+    looked_up: set[str] = field(default_factory=set)  # every key the render asked the bibliography for
 
     def number(self, key: str) -> ReferenceEntry | None:
+        self.looked_up.add(key)
         entry = self.references.get(key)
         if entry is None:
             source = self.bib.sources.get(key)
@@ -165,6 +167,7 @@ class Renderer:
 
     def citation_list(self, keys: list[str], state: CitationState, path: Path, line: int | None) -> Markup:
         """A claim's or narrative's source list, rendered as one citation group."""
+        state.looked_up.update(keys)
         keys = [k for k in keys if k in self.bib.sources]  # unknown keys: reported by validate_report, with their line
         if not keys:
             return Markup("")
@@ -272,6 +275,7 @@ class Renderer:
             references=references,
             source_mix=source_mix(references),
             revisions=sorted(meta.revisions, key=lambda r: r.version, reverse=True),
+            looked_up=state.looked_up,
         )
         return rendered
 
@@ -462,3 +466,4 @@ class RenderedReport:
     references: list[ReferenceEntry]
     source_mix: list[dict[str, Any]]
     revisions: list[Any]
+    looked_up: set[str] = field(default_factory=set)  # source keys the rendering depended on

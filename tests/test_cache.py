@@ -19,11 +19,12 @@ from bibtexparser.model import Entry, Field
 
 import generator.bib as bib_module
 import generator.references as references_module
+import generator.render as render_module
 from generator.config import load_site_config
 from generator.project import Project, build_project, site_files, sources_bibtex, sources_csl_json
 from generator.references import resolve_style_path, to_csl
 
-from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, REPO
+from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, MINIMAL_REPORT, REPO
 
 # Many entries with accents, braces, @string, `&` and `%`, so the caches hold more than one kind of value.
 EXTRA_BIB = "".join(
@@ -79,9 +80,13 @@ def test_cold_warm_disabled_and_rebuilt_outputs_are_identical(make_project, monk
     def no_format(self, source):
         raise AssertionError(f"the warm build formatted `{source.key}` instead of reading the cache")
 
+    def no_render(self, report, problems):
+        raise AssertionError(f"the warm build rendered `{report.slug}` instead of reading the cache")
+
     with monkeypatch.context() as patch:
         patch.setattr(bib_module, "parse_bib_file", no_parse)
         patch.setattr(references_module.ReferenceFormatter, "_format", no_format)
+        patch.setattr(render_module.Renderer, "render_report", no_render)
         warm = _generated(root)
 
     project = Project(root=root)  # `mkdocs serve`: one project, rebuilt (in-memory caches)
@@ -169,3 +174,81 @@ def test_report_build_site_is_byte_identical_cold_warm_and_uncached(make_project
     assert cold.keys() == warm.keys() == uncached.keys()
     for name in cold:
         assert cold[name] == warm[name] == uncached[name], name
+
+
+SECOND = {
+    "content/second/report.yml": MINIMAL_REPORT.replace("Does the example hold up?", "Does the second one hold up?")
+    .replace('short_title: "Example"', 'short_title: "Second"').replace("[@alpha2025]", "[@extra3]")
+    .replace("source: alpha2025", "source: extra3").replace("sources: [alpha2025, gamma2025]", "sources: [extra3]"),
+    "content/second/summary.md": "Only the third extra source [@extra3].\n",
+    "content/second/evidence.md": "Again [@extra3, p. 2] and the study [@beta2024].\n",
+}
+
+
+def _two_reports(make_project) -> Path:
+    root = _project(make_project)
+    for name, text in SECOND.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def _counts(project: Project) -> tuple[dict[str, str | bytes], tuple[int, int]]:
+    result = build_project(project)
+    assert result.ok, [p.format() for p in result.problems.errors]
+    cache = project.render_cache
+    hits, misses = cache.hits, cache.misses
+    cache.hits = cache.misses = 0
+    return site_files(result), (hits, misses)
+
+
+def test_an_edited_entry_re_renders_exactly_the_reports_that_cite_it(make_project) -> None:
+    root = _two_reports(make_project)
+    assert _counts(Project(root=root))[1] == (0, 2)  # cold
+    assert _counts(Project(root=root))[1] == (2, 0)  # warm, from disk
+    bib = root / "bib" / "sources.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("A {DNA} study number 3", "A {DNA} survey number 3"),
+                   encoding="utf-8")
+    files, counts = _counts(Project(root=root))
+    assert counts == (1, 1)  # only `second` cites extra3
+    assert "survey number 3" in files["second/index.md"].html and "survey number 3" not in files["example/index.md"].html
+    assert files == _with_cache_dir(root, "")
+
+
+def test_a_serve_rebuild_after_a_one_word_edit_renders_only_that_report(make_project) -> None:
+    root = _two_reports(make_project)
+    project = Project(root=root)  # kept across rebuilds, as the plugin keeps it under `mkdocs serve`
+    _counts(project)
+    evidence = root / "content" / "second" / "evidence.md"
+    evidence.write_text(evidence.read_text(encoding="utf-8").replace("Again", "Once more"), encoding="utf-8")
+    files, counts = _counts(project)
+    assert counts == (1, 1)
+    assert "Once more" in files["second/index.md"].html
+    assert files == _with_cache_dir(root, "")
+
+
+def test_a_damaged_or_tampered_render_cache_is_a_miss_never_an_error(make_project) -> None:
+    root = _two_reports(make_project)
+    expected = _counts(Project(root=root))[0]
+    entries = sorted((root / ".cache" / "report" / "rendered").glob("*.json"))
+    assert len(entries) == 2
+    entries[0].write_text("{not json", encoding="utf-8")
+    data = json.loads(entries[1].read_text(encoding="utf-8"))
+    data["rendered"]["verdict"] = {"python": "os.system('echo hacked')"}  # unknown tag: not decoded, not run
+    entries[1].write_text(json.dumps(data), encoding="utf-8")
+    files, counts = _counts(Project(root=root))
+    assert counts == (0, 2) and files == expected
+
+
+def test_a_source_added_later_is_never_missing_from_a_cached_page(make_project) -> None:
+    """A report citing a key the bibliography lacks is not cached, so adding the entry shows it at once."""
+    root = make_project(**{"content/example/report.yml": MINIMAL_REPORT.replace("sources: [alpha2025, gamma2025]",
+                                                                               "sources: [alpha2025, later2026]")})
+    project = Project(root=root)
+    first = build_project(project)
+    assert [p.message for p in first.problems.errors] == ["unknown source key `later2026`"]
+    bib = root / "bib" / "sources.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "@online{later2026,\n  title = {Added later},\n  date = {2026},\n"
+                   "  url = {https://example.org/later},\n  kind = {news},\n}\n", encoding="utf-8")
+    files, _ = _counts(project)
+    assert "Added later" in files["example/index.md"].html

@@ -1,0 +1,211 @@
+"""Rendered reports kept between builds: in memory (`report serve` rebuilds) and on disk (warm builds).
+
+A rendered report depends on its report folder, the site settings, this code, and the sources it cites. The
+entry key covers the first three; the cited sources' fingerprints are stored with the entry and compared with
+the bibliography being built, so editing one .bib entry re-renders exactly the reports that cite it. Only
+renders without problems are kept (a report with an unknown key is rendered afresh until it is fixed).
+
+The disk format is JSON, never pickle: a cache folder restored from somewhere else can at worst miss. Values are
+tagged by type on the way out so that safe HTML (`Markup`) comes back as safe HTML and everything else as text;
+claims, narratives and ratings are stored by position or id and re-attached to the freshly loaded report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .bib import Bibliography
+from .cache import code_version, read_json, write_json
+from .config import Rating, SiteConfig
+from .model import Claim, Narrative, Report
+from .references import FormattedReference
+from .render import PageOutput, ReferenceEntry, RenderedReport
+
+_REBUILT = ("report", "config", "revisions", "looked_up")  # taken from the freshly loaded report, not the cache
+
+
+class _Unstorable(Exception):
+    """A value the JSON form cannot hold: the render is simply not cached."""
+
+
+@dataclass
+class CachedReport:
+    key: str
+    fingerprints: dict[str, str]
+    rendered: RenderedReport
+    pages: dict[str, PageOutput] = field(default_factory=dict)  # by page-context digest
+    downloads: dict[str, str] = field(default_factory=dict)  # sources.bib, sources.json
+
+
+def report_key(report: Report, config: SiteConfig, style_key: str) -> str:
+    """Everything a report's rendering depends on except its sources (`style_key`: the CSL file's content)."""
+    digest = hashlib.sha256()
+    for part in (code_version(), config.model_dump_json(), style_key, report.slug, report.meta.model_dump_json(),
+                 json.dumps(sorted(report.prose.items()), ensure_ascii=False)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def page_context_key(extra: dict[str, Any], permalink: str | None) -> str:
+    return hashlib.sha256(json.dumps([extra, permalink], sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+class RenderCache:
+    """Per-report entries; `disk` is the cache folder (None: memory only)."""
+
+    def __init__(self, disk: Path | None = None, style_key: str = ""):
+        self.disk = disk
+        self.style_key = style_key
+        self.memory: dict[str, CachedReport] = {}
+        self.dirty: set[str] = set()
+        self.hits = self.misses = 0
+
+    def _path(self, slug: str) -> Path | None:
+        if self.disk is None:
+            return None
+        return self.disk / "rendered" / (hashlib.sha256(slug.encode()).hexdigest()[:24] + ".json")
+
+    def get(self, report: Report, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
+        key = report_key(report, config, self.style_key)
+        entry = self.memory.get(report.slug)
+        if entry is None or entry.key != key:
+            entry = self._read(report, config, bib, key)
+        if entry is None or not _sources_unchanged(entry.fingerprints, bib):
+            self.misses += 1
+            return None
+        self.hits += 1
+        entry.rendered.report, entry.rendered.config = report, config
+        for reference in entry.rendered.references:  # the bibliography's own objects (same fingerprint)
+            reference.source = bib.sources[reference.source.key]
+        self.memory[report.slug] = entry
+        return entry
+
+    def put(self, rendered: RenderedReport, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
+        """Keep a render that had no problems and found every key it looked up in the bibliography."""
+        if any(k not in bib.sources for k in rendered.looked_up):
+            return None
+        fingerprints = {k: bib.sources[k].fingerprint() for k in sorted(rendered.looked_up)}
+        entry = CachedReport(report_key(rendered.report, config, self.style_key), fingerprints, rendered)
+        self.memory[rendered.report.slug] = entry
+        self.dirty.add(rendered.report.slug)
+        return entry
+
+    def changed(self, entry: CachedReport) -> None:
+        self.dirty.add(entry.rendered.report.slug)
+
+    def flush(self) -> None:
+        """Write the entries that are new or gained a page since they were read."""
+        for slug in sorted(self.dirty):
+            if slug in self.memory:
+                self.write(self.memory[slug])
+        self.dirty.clear()
+
+    def write(self, entry: CachedReport) -> None:
+        path = self._path(entry.rendered.report.slug)
+        if path is None:
+            return
+        try:
+            data = {
+                "key": entry.key,
+                "fingerprints": entry.fingerprints,
+                "rendered": _encode_rendered(entry.rendered),
+                "pages": {k: {"meta": p.meta, "html": p.html, "toc": p.toc} for k, p in entry.pages.items()},
+                "downloads": entry.downloads,
+            }
+        except _Unstorable:
+            return
+        write_json(path, data)
+
+    def _read(self, report: Report, config: SiteConfig, bib: Bibliography, key: str) -> CachedReport | None:
+        path = self._path(report.slug)
+        data = read_json(path) if path else None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        try:
+            fingerprints = dict(data["fingerprints"])
+            if not _sources_unchanged(fingerprints, bib):
+                return None
+            rendered = _decode_rendered(data["rendered"], report, config, bib)
+            pages = {k: PageOutput(v["meta"], v["html"], v["toc"]) for k, v in data["pages"].items()}
+            return CachedReport(key, fingerprints, rendered, pages, dict(data["downloads"]))
+        except (KeyError, TypeError, ValueError, IndexError, _Unstorable):
+            return None
+
+
+def _sources_unchanged(fingerprints: dict[str, str], bib: Bibliography) -> bool:
+    for key, fingerprint in fingerprints.items():
+        source = bib.sources.get(key)
+        if source is None or source.fingerprint() != fingerprint:
+            return False
+    return True
+
+
+# -- JSON form of a RenderedReport ----------------------------------------------------------------------
+
+
+def _encode_rendered(rendered: RenderedReport) -> dict[str, Any]:
+    meta = rendered.report.meta
+    claims = {id(c): i for i, c in enumerate(meta.claims)}
+    narratives = {id(n): i for i, n in enumerate(meta.narratives)}
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Markup):
+            return {"m": str(value)}
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        if isinstance(value, dict):
+            return {"d": {k: encode(v) for k, v in value.items()}}
+        if isinstance(value, Claim) and id(value) in claims:
+            return {"claim": claims[id(value)]}
+        if isinstance(value, Narrative) and id(value) in narratives:
+            return {"narrative": narratives[id(value)]}
+        if isinstance(value, Rating):
+            return {"rating": value.id}
+        if isinstance(value, ReferenceEntry):
+            return {"ref": [value.number, value.source.key, value.formatted.html, value.formatted.text, value.anchor,
+                            value.backlinks]}
+        raise _Unstorable(type(value).__name__)
+
+    return {f.name: encode(getattr(rendered, f.name)) for f in dataclasses.fields(rendered) if f.name not in _REBUILT}
+
+
+def _decode_rendered(data: dict[str, Any], report: Report, config: SiteConfig, bib: Bibliography) -> RenderedReport:
+    meta = report.meta
+    ratings = {r.id: r for r in config.ratings}
+
+    def decode(value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        if not isinstance(value, dict) or len(value) != 1:
+            raise _Unstorable("malformed entry")
+        [(tag, inner)] = value.items()
+        if tag == "m":
+            return Markup(inner)  # noqa: S704 - our own rendered, sanitised HTML, stored by RenderCache.write
+        if tag == "d":
+            return {k: decode(v) for k, v in inner.items()}
+        if tag == "claim":
+            return meta.claims[inner]
+        if tag == "narrative":
+            return meta.narratives[inner]
+        if tag == "rating":
+            return ratings[inner]
+        if tag == "ref":
+            number, key, html, text, anchor, backlinks = inner
+            return ReferenceEntry(number, bib.sources[key], FormattedReference(html, text), anchor, list(backlinks))
+        raise _Unstorable(tag)
+
+    values = {name: decode(value) for name, value in data.items()}
+    return RenderedReport(report=report, config=config,
+                          revisions=sorted(meta.revisions, key=lambda r: r.version, reverse=True), **values)
