@@ -208,6 +208,19 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
                        f"{newest.date}", f"set `checked_on: {newest.date}`", code="checked-on")
 
 
+def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
+    """The sources these reports cite anywhere (prose, YAML texts and source lists), for formatting up front."""
+    keys: dict[str, None] = {}
+    for report in reports:
+        for text in (*report.prose.values(), report.meta.model_dump_json()):
+            keys.update((k, None) for k in iter_keys(text))
+        for item in (*report.meta.claims, *report.meta.narratives):
+            keys.update((k, None) for k in item.sources)
+        keys.update((c.first_appeared.source, None) for c in report.meta.claims
+                    if c.first_appeared and c.first_appeared.source)
+    return [bib.sources[k] for k in keys if k in bib.sources]
+
+
 def build_project(project: Project, today: dt.date | None = None) -> BuildResult:
     """Load, validate and render every report; every problem is collected in the result."""
     problems = Problems(root=project.root)
@@ -231,10 +244,14 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     renderer = Renderer(config, bib, project.formatter)
     render_cache = project.render_cache
     render_cache.disk, render_cache.style_key = cache_dir, project.formatter.style_key
-    rendered = []
+    cached = {}
     for report in reports:
         validate_report(report, config, bib, problems, today)
-        entry = render_cache.get(report, config, bib)
+        cached[report.slug] = render_cache.get(report, config, bib)
+    project.formatter.prefetch(_cited_sources([r for r in reports if cached[r.slug] is None], bib))
+    rendered = []
+    for report in reports:
+        entry = cached[report.slug]
         if entry is not None:
             rendered.append(entry.rendered)
             continue

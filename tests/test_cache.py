@@ -252,3 +252,28 @@ def test_a_source_added_later_is_never_missing_from_a_cached_page(make_project) 
                    "  url = {https://example.org/later},\n  kind = {news},\n}\n", encoding="utf-8")
     files, _ = _counts(project)
     assert "Added later" in files["example/index.md"].html
+
+
+def test_parallel_formatting_and_memoised_locale_terms_change_nothing(make_project, monkeypatch) -> None:
+    """Cold builds format references across processes, with citeproc-py's term lookups memoised: the references
+    are exactly those of plain citeproc-py, one source at a time."""
+    from citeproc import model
+
+    from generator.references import ReferenceFormatter
+
+    root = _project(make_project)
+    sources = list(build_project(Project(root=root, config=load_site_config(root))).bib.sources.values())
+    parallel = ReferenceFormatter("ieee")
+    monkeypatch.setattr(references_module, "PARALLEL_FROM", 1)
+    assert parallel.prefetch(sources, workers=2) == len(sources)
+    assert parallel.prefetch(sources, workers=2) == 0  # all cached now
+    with monkeypatch.context() as patch:
+        patch.setattr(model.Locale, "get_term", model.Locale.get_term.original)
+        patch.setattr(references_module, "PARALLEL_FROM", 10**9)
+        plain = ReferenceFormatter("apa")  # another style, so no answer of the memoised lookups is reused
+        plain_apa = [plain._format(s) for s in sources]
+        plain_ieee = [ReferenceFormatter("ieee")._format(s) for s in sources]
+    memoised = ReferenceFormatter("apa")
+    assert [memoised._format(s) for s in sources] == plain_apa
+    assert [parallel.format(s) for s in sources] == plain_ieee
+    assert any("et al." in r.text or "&amp;" in r.html or " and " in r.text for r in plain_apa)  # terms were used
