@@ -86,41 +86,27 @@ def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
             "weasyprint_variant": weasy_variant_times, "variant": variant or ""}
 
 
-def engine(root: Path, dest: Path) -> dict[str, object]:
-    """What the plugin hands MkDocs, written out as a plain MkDocs project (same pages, nav and CSS): building it
-    with plain MkDocs separates the engine's cost on our (larger) pages from the cost of our own processing."""
+def core(root: Path, repeats: int) -> dict[str, object]:
+    """`report`'s own work without MkDocs (load → validate → render → page HTML, downloads), cold then warm, timed
+    in this process with a cache folder of its own: what the report build adds on top of the engine."""
     import shutil
 
     from generator.config import load_site_config
-    from generator.project import STYLESHEET, Project, build_project, site_files
-    from generator.render import html_text
+    from generator.project import Project, build_project, site_files
 
-    config = load_site_config(root).model_copy(update={"pdf": False})
-    result = build_project(Project(root=root, config=config))
-    if not result.ok:
-        return {"ok": False}
-    shutil.rmtree(dest, ignore_errors=True)
-    docs = dest / "docs"
-    shutil.copytree(root / config.docs_dir, docs)
-    for uri, content in site_files(result).items():
-        path = docs / uri
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    css = docs / "assets" / "report" / "report.css"
-    css.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(STYLESHEET, css)
-    nav = "".join(f"      - {json.dumps(html_text(r.report.short_title))}: {r.report.slug}/index.md\n" for r in result.rendered)
-    own_docs = root / config.docs_dir
-    own = "".join(f"  - {p.relative_to(own_docs).as_posix()}\n" for p in sorted(own_docs.rglob("*.md")))
-    (dest / "mkdocs.yml").write_text(
-        f"site_name: {json.dumps(config.site_name)}\ndocs_dir: docs\ntheme:\n  name: material\n  language: en\n"
-        "markdown_extensions:\n  - attr_list\n  - toc\nextra_css:\n  - assets/report/report.css\n"
-        "plugins:\n  - search\nnav:\n  - Home: index.md\n  - Reports:\n" + nav + own,
-        encoding="utf-8")
-    return {"ok": True, "pages": sum(1 for uri in site_files(result) if uri.endswith(".md"))}
+    cold, warm = [], []
+    for _ in range(repeats):
+        cache = Path(tempfile.mkdtemp(prefix="bench-core-"))
+        config = load_site_config(root).model_copy(update={"pdf": False, "cache_dir": str(cache)})
+        try:
+            for times in (cold, warm):
+                start = time.perf_counter()
+                result = build_project(Project(root=root, config=config))
+                site_files(result)
+                times.append(time.perf_counter() - start)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+    return {"cold": cold, "warm": warm}
 
 
 def profile(root: Path, out: Path, limit: int) -> dict[str, object]:
@@ -157,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("root", type=Path)
     p.add_argument("--slug", default="enteromix")
     p.add_argument("--repeats", type=int, default=3)
-    p = sub.add_parser("engine")
+    p = sub.add_parser("core")
     p.add_argument("root", type=Path)
-    p.add_argument("dest", type=Path)
+    p.add_argument("--repeats", type=int, default=1)
     p = sub.add_parser("profile")
     p.add_argument("root", type=Path)
     p.add_argument("out", type=Path)
@@ -169,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         data = rebuild(args.config_file, args.edit_file, args.repeats, args.old, args.new)
     elif args.command == "pdf":
         data = pdf(args.root, args.slug, args.repeats)
-    elif args.command == "engine":
-        data = engine(args.root, args.dest)
+    elif args.command == "core":
+        data = core(args.root, args.repeats)
     else:
         data = profile(args.root, args.out, args.limit)
     sys.stdout.flush()

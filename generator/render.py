@@ -333,12 +333,17 @@ class PageOutput:
     def search_html(self) -> str:
         """The body as a site search index should see it: without citation numbers (`[1, 3]`) and back-link lists
         (`Cited at ↩1 ↩2`), which are navigation, not text a reader searches for. Also a third of the markup."""
-        return _NOT_SEARCHED.sub("", self.html)
+        return _INLINE_WRAPPERS.sub("", _NOT_SEARCHED.sub("", self.html))
 
 
 # Our own markup (citation.html, _macros.html): a citation group always ends with `]</span>` (keys, prefixes and
 # locators cannot contain `]`), a back-link list holds only <a> elements.
-_NOT_SEARCHED = re.compile(r'[ \t]*<span class="rg-cite" id="[^"]*">\[.*?\]</span>|<span class="rg-backlinks">.*?</span>', re.S)
+# Inline wrappers carry styling and links, not words: the index keeps their text and the block structure (headings
+# split a page into search sections; paragraphs and list items stay).
+_INLINE_WRAPPERS = re.compile(r"</?(?:span|time|a|div)\b[^>]*>")
+_NOT_SEARCHED = re.compile(r'<a class="headerlink"[^>]*>.*?</a>'
+                           r'|[ \t]*<span class="rg-cite" id="[^"]*">\[.*?\]</span>'
+                           r'|<span class="rg-backlinks">.*?</span>', re.S)
 
 
 _HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)(?:<a class="headerlink"[^>]*>.*?</a>)?</h\1>', re.S)
