@@ -193,15 +193,16 @@ def default_workers(jobs: int) -> int:
     return max(1, min(jobs, cores))
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context(preload: list[str]) -> multiprocessing.context.BaseContext:
     """Fork when this process has one thread (fast, no re-import of __main__); forkserver under `mkdocs serve`,
-    whose threads make forking unsafe; the platform default (spawn) elsewhere."""
+    whose threads make forking unsafe (preloading the modules the workers need); the platform default (spawn)
+    elsewhere."""
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["generator.pdf", "weasyprint"])
+        context.set_forkserver_preload(preload)
         return context
     return multiprocessing.get_context()
 
@@ -212,7 +213,7 @@ def _render_all(jobs: list[PdfJob], workers: int) -> list[PdfOutput]:
     if len(jobs) <= 1 or workers <= 1:
         return [render_job(job) for job in jobs]
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(["generator.pdf", "weasyprint"])) as pool:
             for output in pool.map(render_job, jobs):
                 done.append(output)
     except BrokenProcessPool as exc:

@@ -233,14 +233,14 @@ class ReferenceFormatter:
         returns how many were formatted. Results are exactly what `format` gives one by one."""
         todo = list({s.key: s for s in sources
                      if f"{s.fingerprint()}:{self.style_key}" not in self._memory}.values())
-        from .pdf import _pool_context, default_workers
+        from .pdf import default_workers, pool_context
 
         workers = workers or default_workers(len(todo))
         if len(todo) < PARALLEL_FROM or workers <= 1:
             return 0
         chunks = [todo[i::workers * 4] for i in range(workers * 4)]  # interleaved: similar work per chunk
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(["generator.references"])) as pool:
                 results = list(pool.map(_format_in_worker, [(str(self.style_path), chunk) for chunk in chunks]))
         except (BrokenProcessPool, OSError):
             return 0  # formatted one by one in this process instead

@@ -76,9 +76,11 @@ class RenderCache:
     def get(self, report: Report, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
         key = report_key(report, config, self.style_key)
         entry = self.memory.get(report.slug)
-        if entry is None or entry.key != key:
-            entry = self._read(report, config, bib, key)
-        if entry is None or not _sources_unchanged(entry.fingerprints, bib):
+        if entry is not None and (entry.key != key or not _sources_unchanged(entry.fingerprints, bib)):
+            entry = None
+        if entry is None:
+            entry = self._read(report, config, bib, key)  # checks the fingerprints itself, before decoding
+        if entry is None:
             self.misses += 1
             return None
         self.hits += 1
