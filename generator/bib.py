@@ -25,6 +25,7 @@ from bibtexparser.middlewares.names import (
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
+from . import safefs
 from .citations import KEY
 from .config import SOURCE_KINDS
 from .errors import Problems
@@ -736,7 +737,9 @@ class BibliographyLoader:
 
     def load(self, bib_dir: Path, root: Path | None = None) -> Bibliography:
         bib = Bibliography(problems=Problems(root=root))
-        paths = sorted(bib_dir.rglob("*.bib")) if bib_dir.is_dir() else []
+        paths, refused = safefs.walk_files(bib_dir, ".bib", root)
+        for unsafe in refused:  # a link out of bib/ (to .git/config, say) is never read
+            bib.problems.error(unsafe.path, None, unsafe.message, unsafe.hint, code="unsafe-path")
         bib.files = paths
         for path in paths:
             stamp = _file_stamp(path)

@@ -11,9 +11,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import importlib.metadata
 import json
 import os
+import secrets
+import stat
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -46,25 +49,79 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_json(path: Path) -> Any | None:
-    """A cache file's data, or None when it is missing or unreadable (a cache miss, never an error)."""
+KEY_ENV = "REPORT_GENERATOR_CACHE_KEY_FILE"  # where this machine's cache key lives (tests point it elsewhere)
+
+
+def _key_file() -> Path:
+    explicit = os.environ.get(KEY_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "report-generator" / "cache.key"
+
+
+@cache
+def machine_key() -> bytes:
+    """A secret of this machine's user, kept outside every project: cache entries are signed with it, so a cache
+    committed to a repository, restored from elsewhere or edited by hand is a miss, never trusted input. Where no
+    key can be stored, a key for this process alone (disk caches then last one build)."""
+    path = _key_file()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        if len(data) >= 32 and path.is_file() and not path.is_symlink():
+            return data
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(handle, "wb") as out:
+            out.write(key)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            data = path.read_bytes()  # another build made it first
+            if len(data) >= 32:
+                return data
+    except OSError:
+        pass
+    return key
+
+
+def _signature(path: Path, text: str) -> str:
+    return hmac.new(machine_key(), f"{path.name}\0{text}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def read_json(path: Path) -> Any | None:
+    """A cache file's data, or None when it is missing, unreadable, a link, or not signed by this machine's key
+    (a cache miss, never an error)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(handle, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                return None
+            raw = source.read().decode("utf-8")
+        mac, _, text = raw.partition("\n")
+        if not hmac.compare_digest(mac.encode(), _signature(path, text).encode()):
+            return None
+        return json.loads(text)
     except (OSError, ValueError):
         return None
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write atomically (a crash or a parallel build never leaves half a file); failures are ignored."""
+    """Write atomically and signed (a crash or a parallel build never leaves half a file); failures are ignored."""
     try:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if path.parent.is_symlink():
+            return  # never write through a link (a committed cache folder could point anywhere)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except (OSError, TypeError, ValueError):
         return
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+            out.write(_signature(path, text) + "\n" + text)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a cache file is as readable as any other

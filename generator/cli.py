@@ -73,9 +73,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _mkdocs_config_file(root: Path) -> str:
+    """mkdocs.yml, once it is known to be safe to hand to MkDocs (which loads it with PyYAML's unsafe loader)."""
+    from .config import mkdocs_yml_problems
+
     config_file = root / "mkdocs.yml"
     if not config_file.exists():
         raise SystemExit(f"report: no mkdocs.yml in {root}")
+    unsafe = mkdocs_yml_problems(root)
+    if unsafe:
+        for problem in unsafe:
+            print(problem.format(), file=sys.stderr)
+        raise SystemExit(f"report: {len(unsafe)} error(s) in mkdocs.yml; MkDocs was not started")
     return str(config_file)
 
 

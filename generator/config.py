@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from . import safefs
+from .errors import Problem
 
 SOURCE_KINDS: dict[str, str] = {
     "peer-reviewed": "Peer-reviewed study",
@@ -81,12 +85,92 @@ _LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
 _LenientLoader.add_multi_constructor("!", _ignore_tag)
 
 
+# Tags of mkdocs.yml that only name or hold data; every other `!!python/…` tag constructs or calls an object when
+# MkDocs loads the file (`!!python/object/apply:os.system`), so it is refused before MkDocs reads it.
+_PYTHON_TAG = "tag:yaml.org,2002:python/"
+_PYTHON_DATA = ("none", "bool", "str", "unicode", "bytes", "int", "long", "float", "complex", "list", "tuple", "dict")
+
+
+def _forbidden(tag: str) -> bool:
+    if not tag.startswith(_PYTHON_TAG):
+        return False
+    rest = tag[len(_PYTHON_TAG):]
+    return not (rest.startswith("name:") or rest in _PYTHON_DATA)
+
+
+def mkdocs_yml_problems(root: Path, name: str = "mkdocs.yml", seen: frozenset[Path] = frozenset()) -> list[Problem]:
+    """What makes a project's mkdocs.yml (and any file it INHERITs) unsafe to hand to MkDocs, which loads it with
+    PyYAML's unsafe loader: tags that construct or call objects, and files outside the project."""
+    path = root / name
+    where = problems_path(root, path)
+    try:
+        text = safefs.read_text(path, root, root)
+    except FileNotFoundError:
+        return [] if name == "mkdocs.yml" else [Problem(where, None, "INHERIT names a file that does not exist")]
+    except safefs.UnsafePath as exc:
+        return [Problem(where, None, exc.message, exc.hint, code="unsafe-path")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem(where, None, f"cannot be read ({exc})", code="config")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return []  # MkDocs reports its own syntax errors; nothing is constructed from a file that does not parse
+    found: list[Problem] = []
+    stack, visited = ([node] if node is not None else []), set()
+    while stack:
+        current = stack.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if _forbidden(current.tag):
+            tag = current.tag.replace("tag:yaml.org,2002:", "!!")
+            found.append(Problem(where, current.start_mark.line + 1, f"the YAML tag `{tag}` is not allowed: it would run "
+                                 "code when MkDocs reads this file", "remove it; only `!!python/name:` (as used by "
+                                 "Material's settings), `!ENV` and `!relative` are allowed", code="yaml-tag"))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack += (value, key)
+                if isinstance(key, yaml.ScalarNode) and key.value == "INHERIT" and isinstance(value, yaml.ScalarNode):
+                    parent = (path.parent / value.value)
+                    if parent.resolve() not in seen:
+                        relative = Path(os.path.relpath(parent, root)).as_posix()
+                        found += mkdocs_yml_problems(root, relative, seen | {path.resolve()})
+        elif isinstance(current, yaml.SequenceNode):
+            stack += current.value
+    return found
+
+
+def problems_path(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def trusted_docs_files(root: Path) -> set[str]:
+    """The docs/ files mkdocs.yml lists as the site's own scripts and stylesheets (reviewed as code)."""
+    try:
+        data = read_mkdocs_yml(root / "mkdocs.yml")
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
+        return set()
+    listed: set[str] = set()
+    for key in ("extra_javascript", "extra_css"):
+        for item in data.get(key) or []:
+            value = item.get("path") if isinstance(item, dict) else item
+            if isinstance(value, str):
+                listed.add(value.lstrip("/"))
+    return listed
+
+
 def read_mkdocs_yml(path: Path) -> dict[str, Any]:
     """The raw mkdocs.yml mapping, read without importing MkDocs."""
     if not path.exists():
         return {}
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_LenientLoader)  # noqa: S506 - SafeLoader subclass
+    try:
+        text = safefs.read_text(path, path.parent)
+    except safefs.UnsafePath:
+        return {}  # reported by mkdocs_yml_problems
+    data = yaml.load(text, Loader=_LenientLoader)  # noqa: S506 - SafeLoader subclass
     return data if isinstance(data, dict) else {}
 
 

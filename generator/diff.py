@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from .config import Rating, SiteConfig
 from .model import Claim, Report, Revision
-from .render import RenderedReport, Renderer
+from .render import RenderedReport, Renderer, front_matter
 
 Op = Literal["equal", "delete", "insert"]
 PARAGRAPH = "¶"
@@ -435,7 +435,10 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
 
 def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is_latest: bool) -> str:
     """The `<slug>/v<N>/changes/` page: what changed from version N-1 to N, for readers."""
-    return renderer.env.get_template("changes_page.md").render(
+    meta = {"title": f"What changed in version {diff.new_version}: {diff.title}",
+            "description": f"Changes from version {diff.old_version} to version {diff.new_version} of {diff.title}",
+            "search": {"exclude": True}}
+    return front_matter(meta) + renderer.env.get_template("changes_page.md").render(
         d=diff, links=links, is_latest=is_latest, fmt=renderer.format_date, context=PAGE_CONTEXT)
 
 

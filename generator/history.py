@@ -15,9 +15,10 @@ from typing import Any, cast
 import yaml
 from pydantic import ValidationError
 
+from . import safefs
 from .config import SiteConfig, load_site_config
 from .diff import ReportDiff, changes_page, compare_reports
-from .model import REPORT_FILE
+from .model import REPORT_FILE, load_yaml_data
 from .project import BuildResult, Project, build_project
 from .render import PageOutput, RenderedReport, Renderer
 
@@ -150,8 +151,8 @@ class Stamp:
 def read_stamp(text: bytes | str) -> Stamp | None:
     """The version and checked_on of a report.yml, leniently (an old or broken file gives None)."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = load_yaml_data(text)[1]  # data only: an old commit's tags are refused like today's
+    except (yaml.YAMLError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -383,10 +384,11 @@ def checkout(git: Git, commit: str, paths: list[str]) -> Iterator[Path]:
 
 
 def _tree_files(folder: Path) -> dict[str, bytes]:
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+    """The readable files of a report folder; links out of it and special files are left out (the build reports
+    them) and never read."""
+    files, _ = safefs.walk_files(folder, "")
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files
+            if not any(part.startswith(".") for part in p.relative_to(folder).parts)}
 
 
 def changed_files(old: Path, new: Path) -> list[str]:

