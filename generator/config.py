@@ -59,7 +59,7 @@ class SiteConfig(BaseModel):
     page_size: Literal["A4", "Letter"] = "A4"
     cache_dir: str = ".cache/report"
     site_name: str = ""
-    site_url: str = ""
+    site_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>`]+)?$")  # links in pages, PDFs and the feed
 
     @field_validator("ratings")
     @classmethod

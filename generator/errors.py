@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def inert(text: str) -> str:
+    """Text safe to print as part of one log line: newlines, other control characters (C0, DEL, C1), line and
+    paragraph separators and bidi controls shown as visible escapes (`\\n`, `\\x1b`, `\\u202e`), so content
+    can never start a line (a GitHub workflow command such as `::error::`) or move the terminal's cursor."""
+    return text.translate(_INERT)
+
+
+_INERT = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_INERT.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+_INERT.update({c: f"\\u{c:04x}" for c in [0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
 
 
 class Severity(enum.StrEnum):
@@ -42,10 +55,13 @@ class Problems:
         """A path as shown in messages: relative to the project root when it is inside it."""
         path = Path(path)
         if self.root is not None:
-            try:
-                return path.resolve().relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
+            # A symbolic link is named as written (the message is about the link), its folders as they resolve.
+            for candidate, root in ((Path(os.path.abspath(path)), Path(os.path.abspath(self.root))),
+                                    (path.parent.resolve() / path.name, self.root.resolve())):
+                try:
+                    return candidate.relative_to(root).as_posix()
+                except ValueError:
+                    continue
         return path.as_posix()
 
     def error(self, path: str | Path, line: int | None, message: str, hint: str = "", code: str = "") -> None:

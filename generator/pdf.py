@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -13,7 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .errors import inert
 
 if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
     from .render import RenderedReport, Renderer
@@ -77,6 +80,7 @@ class PdfOutput:
     data: bytes
     pages: int
     missing_glyphs: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # addresses the content asked for that the PDF did not fetch
 
     @property
     def size(self) -> str:
@@ -147,43 +151,47 @@ def _local_link(target: str, base_url: str) -> str:
     return urlunsplit(("", "", relative, parts.query, parts.fragment)) or "./"
 
 
-class ReportFetcher:
+def report_fetcher(base_url: str, folder: str) -> Any:
     """WeasyPrint's only way to the outside world while it renders a report, and it leads nowhere but the report's
     own folder: an address under the report's base URL is served from a regular file inside that folder; `data:`
     URLs are decoded; everything else — `file:` paths elsewhere, http(s), other schemes — is refused, so content
-    can neither embed a file of the build machine nor make a network request."""
+    can neither embed a file of the build machine nor make a network request. `refused` lists what was asked for."""
+    return _fetcher_class()(base_url, folder)
 
-    def __init__(self, base_url: str, folder: str):
-        from weasyprint.urls import URLFetcher
 
-        self.base_url = base_url
-        self.folder = Path(folder) if folder else None
-        self.refused: list[str] = []
-        self._data = URLFetcher(allowed_protocols=("data",))
+@functools.cache
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:
-        import mimetypes
-        from urllib.parse import unquote, urlsplit
+    class ReportFetcher(URLFetcher):  # type: ignore[misc]
+        def __init__(self, base_url: str, folder: str):
+            super().__init__(allowed_protocols=("data",), allow_redirects=False)
+            self.base_url = base_url
+            self.folder = Path(folder) if folder else None
+            self.refused: list[str] = []
 
-        from weasyprint.urls import URLFetcherResponse
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+            import mimetypes
+            from urllib.parse import unquote, urlsplit
 
-        from .safefs import UnsafePath, check_file
+            from .safefs import UnsafePath, check_file
 
-        if url.startswith("data:"):
-            return self._data.fetch(url, headers)
-        if self.folder is not None and url.startswith(self.base_url):
-            relative = unquote(urlsplit(url[len(self.base_url):]).path)
-            path = self.folder / relative
-            try:
-                check_file(path, self.folder)
-                body = path.read_bytes()
-            except (UnsafePath, OSError):
-                pass
-            else:
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, body=body, headers={"Content-Type": kind})
-        self.refused.append(url)
-        raise ValueError(f"not fetched: {url} (a PDF embeds only files of its report's folder)")
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if self.folder is not None and url.startswith(self.base_url):
+                path = self.folder / unquote(urlsplit(url[len(self.base_url):]).path)
+                try:
+                    check_file(path, self.folder)
+                    body = path.read_bytes()
+                except (UnsafePath, OSError):
+                    pass
+                else:
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, body=body, headers={"Content-Type": kind})
+            self.refused.append(url)
+            raise ValueError(f"not fetched: {url} (a PDF embeds only files of its report's folder)")
+
+    return ReportFetcher
 
 
 def print_html(rendered: RenderedReport, renderer: Renderer) -> str:
@@ -221,30 +229,34 @@ def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = Non
     )
 
 
-class _MissingGlyphs(logging.Handler):
-    """Collects the characters WeasyPrint drew as .notdef boxes (it only logs them)."""
+class _WeasyPrintLog(logging.Filter):
+    """Collects the characters WeasyPrint drew as .notdef boxes (it only logs them), and makes every message it logs
+    inert: its warnings quote what it was given (an image address, a CSS value from content), so each is printed as
+    one line with control characters made visible, and content can never start a line of a CI log."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.chars: set[str] = set()
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
         if str(record.msg).startswith(".notdef glyph") and record.args:
             self.chars.add(str(record.args[0]))  # type: ignore[index]
+        record.msg, record.args = inert(record.getMessage()), ()
+        return True
 
 
 def render_job(job: PdfJob) -> PdfOutput:
     """HTML + CSS to PDF bytes with WeasyPrint; runs in worker processes, so it takes only plain data."""
     from weasyprint import CSS, HTML
 
-    fetcher = ReportFetcher(job.base_url, job.folder)
+    fetcher = report_fetcher(job.base_url, job.folder)
     stylesheets = [
         CSS(string=job.css, base_url=job.base_url, url_fetcher=fetcher),
         CSS(string=f"@page {{ size: {job.page_size}; }}", url_fetcher=fetcher),
     ]
-    missing = _MissingGlyphs()
+    missing = _WeasyPrintLog()
     weasy_log = logging.getLogger("weasyprint")
-    weasy_log.addHandler(missing)
+    weasy_log.addFilter(missing)
     try:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
         if job.base_url.startswith(LOCAL_BASE):
@@ -253,8 +265,8 @@ def render_job(job: PdfJob) -> PdfOutput:
                               for kind, target, *rest in page.links]
         data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=job.identifier.encode("ascii"))
     finally:
-        weasy_log.removeHandler(missing)
-    return PdfOutput(job.slug, data, len(document.pages), tuple(sorted(missing.chars)))
+        weasy_log.removeFilter(missing)
+    return PdfOutput(job.slug, data, len(document.pages), tuple(sorted(missing.chars)), tuple(dict.fromkeys(fetcher.refused)))
 
 
 def default_workers(jobs: int) -> int:
@@ -322,6 +334,9 @@ def export_pdfs(rendered: Iterable[RenderedReport], renderer: Renderer, cache: P
     for slug, output in outputs.items():
         if output.missing_glyphs:
             chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in output.missing_glyphs)
-            log.warning("%s.pdf: no installed font has %s; they print as empty boxes. Install a font that covers "
-                        "them (e.g. fonts-noto-cjk for Chinese, Japanese and Korean)", slug, chars)
+            log.warning(inert(f"{slug}.pdf: no installed font has {chars}; they print as empty boxes. Install a font "
+                              "that covers them (e.g. fonts-noto-cjk for Chinese, Japanese and Korean)"))
+        for url in output.refused:
+            log.warning(inert(f"{slug}.pdf: `{url[:200]}` was not embedded: a PDF embeds only files of its report's "
+                              "folder, and fetches nothing from the network"))
     return outputs

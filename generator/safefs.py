@@ -101,17 +101,17 @@ def read_bytes(path: Path, folder: Path, root: Path | None = None) -> bytes:
 def check_folder(path: Path, root: Path, what: str, *, allow_symlink: bool = True) -> str:
     """Why a configured folder may not be used (an empty string when it may): it must lie inside the project,
     outside `.git`, and — for the cache, which is written to — contain no symbolic link at all."""
+    full = root / path
+    if not allow_symlink and not path.is_absolute():
+        for current in _parents_below(full / "x", root):
+            if current.is_symlink():
+                return f"{what} `{path.as_posix()}` is a symbolic link (or lies under one)"
     if path.is_absolute() and not is_inside(path, root):
         return f"{what} `{path}` is outside the project"
-    full = root / path
     if not is_inside(full, root):
         return f"{what} `{path.as_posix()}` is outside the project"
     if _in_git_dir(full.resolve(), root):
         return f"{what} `{path.as_posix()}` is inside .git/"
-    if not allow_symlink:
-        for current in [*_parents_below(full / "x", root)]:
-            if current.is_symlink():
-                return f"{what} `{path.as_posix()}` is a symbolic link (or lies under one)"
     return ""
 
 

@@ -1,0 +1,212 @@
+"""Nothing outside the project is read: every file read from content, sources, docs, styles or the cache is a regular
+file inside its expected folder after resolving symlinks, configured folders lie inside the project, and the same
+holds for versions read from git history. Each attack comes with its exact message, and a marker planted outside
+the project (or in .git/config, where a checkout keeps its token) appears nowhere: not in the output, not in site/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.project import Project, build_project
+
+from .conftest import MINIMAL_MKDOCS
+from .gitrepo import DATES, commit, git
+
+MARKER = "MARKER-OUTSIDE-7f3a"
+TOKEN = "ghs_MARKERTOKEN0000000000000000000000"  # noqa: S105 - a fake token planted to prove it never leaks
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """Files an attacker would like to publish: one beside the project, and the checkout's own .git/config."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.md").write_text(f"{MARKER}\n", encoding="utf-8")
+    (folder / "secret.bib").write_text(f"@online{{leak2025, title = {{{MARKER}}}, date = {{2025}}, "
+                                       f"url = {{https://example.org}}, kind = {{news}}}}\n", encoding="utf-8")
+    (folder / "report.yml").write_text(f'question: "{MARKER}"\n', encoding="utf-8")
+    (folder / "style.csl").write_text(f"<style>{MARKER}</style>\n", encoding="utf-8")
+    (folder / "base.yml").write_text(f"site_name: {MARKER}\n", encoding="utf-8")
+    return folder
+
+
+def _git_config(root: Path) -> Path:
+    (root / ".git").mkdir(exist_ok=True)
+    config = root / ".git" / "config"
+    config.write_text(f'[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic {TOKEN}\n', encoding="utf-8")
+    return config
+
+
+def _check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["check", str(root)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert MARKER not in text and TOKEN not in text
+    return code, text
+
+
+def _link(path: Path, target: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize(("make_link", "expected"), [
+    pytest.param(lambda root, out: _link(root / "content/example/summary.md", Path("../../.git/config")),
+                 "content/example/summary.md: error: is a symbolic link to a file outside content/",
+                 id="section-to-git-config"),
+    pytest.param(lambda root, out: _link(root / "content/example/evidence.md", out / "secret.md"),
+                 "content/example/evidence.md: error: is a symbolic link to a file outside content/",
+                 id="section-to-outside"),
+    pytest.param(lambda root, out: _link(root / "content/example/report.yml", out / "report.yml"),
+                 "content/example/report.yml: error: is a symbolic link to a file outside content/",
+                 id="report-yml-to-outside"),
+    pytest.param(lambda root, out: _link(root / "content/leak", out),
+                 "content/leak/report.yml: error: is a symbolic link to a file outside content/",
+                 id="report-folder-to-outside"),
+    pytest.param(lambda root, out: _link(root / "bib/leak.bib", out / "secret.bib"),
+                 "bib/leak.bib: error: is a symbolic link to a file outside bib/", id="bib-to-outside"),
+    pytest.param(lambda root, out: _link(root / "bib/more", out),
+                 "bib/more: error: is a symbolic link to a folder outside bib/", id="bib-folder-to-outside"),
+    pytest.param(lambda root, out: _link(root / "docs/leak.md", out / "secret.md"),
+                 "docs/leak.md: error: is a symbolic link to a file outside docs/", id="docs-to-outside"),
+    pytest.param(lambda root, out: _link(root / "docs/token.txt", Path("../.git/config")),
+                 "docs/token.txt: error: is a symbolic link to a file outside docs/", id="docs-to-git-config"),
+    pytest.param(lambda root, out: _link(root / "docs/assets", out),
+                 "docs/assets: error: is a symbolic link to a folder outside docs/", id="docs-folder-to-outside"),
+    pytest.param(lambda root, out: os.mkfifo(root / "docs" / "pipe.md"),
+                 "docs/pipe.md: error: is a named pipe, not a regular file", id="docs-fifo"),
+])
+def test_links_out_of_their_folder_are_errors_and_never_read(make_project, outside, capsys, make_link,
+                                                               expected: str) -> None:
+    root = make_project()
+    _git_config(root)
+    make_link(root, outside)
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert expected in text, text
+
+
+def test_a_section_that_is_a_named_pipe_is_refused_without_blocking(make_project, capsys) -> None:
+    root = make_project()
+    (root / "content/example/evidence.md").unlink()
+    os.mkfifo(root / "content/example/evidence.md")
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert "content/example/evidence.md: error: is a named pipe, not a regular file" in text
+
+
+def test_links_that_stay_inside_their_folder_are_followed(make_project, capsys) -> None:
+    root = make_project(**{"content/shared/notes.md": "Shared prose [@alpha2025].\n"})
+    _link(root / "content/example/evidence.md", Path("../shared/notes.md"))
+    result = build_project(Project(root=root))
+    assert not [p for p in result.problems.errors if p.code == "unsafe-path"]
+    assert "Shared prose" in result.reports[0].prose["evidence.md"]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    pytest.param("content_dir: ../outside", "content_dir `../outside` is outside the project", id="content-outside"),
+    pytest.param("bib_dir: /etc", "bib_dir `/etc` is outside the project", id="bib-absolute"),
+    pytest.param("bib_dir: .git", "bib_dir `.git` is inside .git/", id="bib-in-git"),
+    pytest.param("cache_dir: content/.cache", "cache_dir `content/.cache` lies inside content_dir `content`",
+                 id="cache-in-content"),
+    pytest.param("cache_dir: bib/cache", "cache_dir `bib/cache` lies inside bib_dir `bib`", id="cache-in-bib"),
+    pytest.param("cache_dir: docs/cache", "cache_dir `docs/cache` lies inside docs_dir `docs`", id="cache-published"),
+    pytest.param("cache_dir: ../elsewhere", "cache_dir `../elsewhere` is outside the project", id="cache-outside"),
+    pytest.param("csl_style: ../outside/style.csl", "CSL style `../outside/style.csl` lies outside the project folder",
+                 id="csl-outside"),
+    pytest.param("csl_style: /etc/hostname.csl", "CSL style `/etc/hostname.csl` lies outside the project folder",
+                 id="csl-absolute"),
+])
+def test_configured_paths_must_lie_inside_the_project(make_project, outside, capsys, setting: str,
+                                                       expected: str) -> None:
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + f"      {setting}\n"})
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert f"mkdocs.yml: error: {expected}" in text, text
+
+
+def test_a_csl_style_linked_out_of_the_project_is_refused(make_project, outside, capsys) -> None:
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      csl_style: styles/house.csl\n"})
+    _link(root / "styles/house.csl", outside / "style.csl")
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert ("mkdocs.yml: error: CSL style `styles/house.csl` is a symbolic link to a file outside the project folder"
+            in text)
+
+
+@pytest.mark.parametrize(("make_link", "expected"), [
+    pytest.param(lambda root, out: _link(root / ".cache/report", out),
+                 "cache_dir `.cache/report` is a symbolic link (or lies under one)", id="cache-folder"),
+    pytest.param(lambda root, out: _link(root / ".cache", out),
+                 "cache_dir `.cache/report` is a symbolic link (or lies under one)", id="cache-parent"),
+    pytest.param(lambda root, out: (root / ".cache/report").mkdir(parents=True) or _link(root / ".cache/report/rendered", out),
+                 "cache_dir `.cache/report`/rendered is a symbolic link", id="cache-subfolder"),
+])
+def test_a_symlinked_cache_folder_is_refused_and_nothing_is_written_through_it(make_project, outside, capsys,
+                                                                                make_link, expected: str) -> None:
+    root = make_project()
+    before = sorted(p.name for p in outside.rglob("*"))
+    make_link(root, outside)
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert f"mkdocs.yml: error: {expected}" in text, text
+    assert sorted(p.name for p in outside.rglob("*")) == before
+
+
+def test_mkdocs_yml_may_not_inherit_a_file_outside_the_project(make_project, outside, capsys) -> None:
+    root = make_project(**{"mkdocs.yml": "INHERIT: ../outside/base.yml\n" + MINIMAL_MKDOCS})
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert "../outside/base.yml: error: lies outside the project folder" in text, text
+
+
+def test_nothing_leaks_into_the_site_when_the_build_refuses(make_project, outside, capsys, monkeypatch) -> None:
+    """Every attack at once: the build stops, the old site stays, and no marker is anywhere under site/."""
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project()
+    _git_config(root)
+    assert main(["build", str(root)]) == 0
+    _link(root / "content/example/summary.md", Path("../../.git/config"))
+    _link(root / "bib/leak.bib", outside / "secret.bib")
+    _link(root / "docs/leak.md", outside / "secret.md")
+    assert main(["build", str(root)]) == 1
+    out = capsys.readouterr()
+    assert MARKER not in out.out + out.err and TOKEN not in out.out + out.err
+    for path in (root / "site").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert MARKER.encode() not in data and TOKEN.encode() not in data, path
+
+
+def test_versions_from_git_history_follow_the_same_rules(tmp_path, outside, monkeypatch) -> None:
+    """An old commit whose section file was a symlink to .git/config: git history holds the link, not the file, and
+    the archive of that version is built without it (a warning), never with the token."""
+    from .conftest import minimal_files, write_tree
+    from .gitrepo import V2_REPORT
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = tmp_path / "project"
+    write_tree(root, minimal_files())
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Desk")
+    git(root, "config", "user.email", "desk@example.invalid")
+    (root / ".gitignore").write_text("site/\n.cache/\n", encoding="utf-8")
+    _link(root / "content/example/evidence.md", Path("../../.git/config"))
+    commit(root, "v1 with a link", DATES["v1"])
+    (root / "content/example/evidence.md").unlink()
+    (root / "content/example/evidence.md").write_text("The study [@beta2024].\n", encoding="utf-8")
+    write_tree(root, {"content/example/report.yml": V2_REPORT})
+    commit(root, "v2", DATES["v2"])
+    config = root / ".git" / "config"
+    config.write_text(config.read_text(encoding="utf-8") + f"[http]\n\textraheader = AUTHORIZATION: basic {TOKEN}\n",
+                      encoding="utf-8")
+    assert main(["build", str(root)]) == 0
+    for path in (root / "site").rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
