@@ -96,7 +96,8 @@ def read_json(path: Path) -> Any | None:
     """A cache file's data, or None when it is missing, unreadable, a link, or not signed by this machine's key
     (a cache miss, never an error)."""
     try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # No link followed, and no waiting on a named pipe planted where an entry should be.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(handle, "rb") as source:
             if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
                 return None

@@ -119,3 +119,12 @@ def test_the_machine_key_is_private_and_lives_outside_the_project(make_project, 
     assert not any(p.name == "cache.key" for p in root.rglob("*"))
     assert cache.machine_key() == key_file.read_bytes()
     cache.machine_key.cache_clear()
+
+
+def test_a_named_pipe_where_an_entry_should_be_is_a_miss_without_blocking(tmp_path, monkeypatch) -> None:
+    import os
+
+    _use_key(monkeypatch, tmp_path / "ours.key")
+    pipe = tmp_path / "entry.json"
+    os.mkfifo(pipe)
+    assert cache.read_json(pipe) is None

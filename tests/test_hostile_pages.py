@@ -230,3 +230,23 @@ def test_the_title_anchor_never_takes_a_reserved_id(question: str) -> None:
 
     assert heading_id(question) not in ("__config", "references", "summary", "cite")
     assert not heading_id(question).startswith("_")
+
+
+@pytest.mark.parametrize("name", ["evil.html", "img/logo.svg", "js/evil.js", "feed.xsl"])
+def test_docs_files_that_run_script_when_opened_are_errors(make_project, capsys, name: str) -> None:
+    """MkDocs copies docs/ files to the site as they are: an HTML or SVG file there runs script on the desk's own
+    domain (and in a downloaded preview)."""
+    root = make_project(**{f"docs/{name}": "<script>alert(1)</script>\n"})
+    assert main(["check", str(root)]) == 1
+    assert (f"docs/{name}: error: `{name}` would be published as a file that runs script in a reader's browser"
+            in capsys.readouterr().out)
+
+
+def test_scripts_and_stylesheets_mkdocs_yml_lists_are_the_sites_own(make_project, monkeypatch) -> None:
+    from .conftest import MINIMAL_MKDOCS
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project(**{"docs/js/extra.js": "console.log(1);\n",
+                           "mkdocs.yml": MINIMAL_MKDOCS + "extra_javascript:\n  - js/extra.js\n"})
+    assert main(["build", str(root), "--no-pdf"]) == 0
+    assert (root / "site" / "js" / "extra.js").is_file()
