@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import Problem, Severity
+from .errors import Problem, Severity, inert, inert_json
 from .project import Project, build_project
 from .reproducible import build_epoch
 
@@ -19,17 +19,20 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def _print_problems(problems: list[Problem], fmt: str, strict: bool) -> None:
-    if fmt == "json":
-        print(json.dumps([{"path": p.path, "line": p.line, "severity": p.severity.value, "message": p.message,
-                           "hint": p.hint, "code": p.code} for p in problems], indent=2, ensure_ascii=False))
+    """Every format is inert: one line per problem (text: plus its hint line), no control character from content."""
+    if fmt == "json":  # json.dumps escapes newlines and C0; inert_json the rest, the values decode unchanged
+        print(inert_json(json.dumps([{"path": p.path, "line": p.line, "severity": p.severity.value,
+                                      "message": p.message, "hint": p.hint, "code": p.code} for p in problems],
+                                    indent=2, ensure_ascii=False)))
         return
     for p in problems:
-        if fmt == "github":
+        if fmt == "github":  # controls made visible first, then GitHub's own encoding of the command's parts
             level = "error" if p.severity is Severity.ERROR or strict else "warning"
             line = f",line={p.line}" if p.line else ""
-            text = (p.message + (f" ({p.hint})" if p.hint else "")).replace("%", "%25")
-            text = text.replace("\r", "%0D").replace("\n", "%0A")
-            path = p.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A").replace("\n", "%0A")
+            text = inert(p.message + (f" ({p.hint})" if p.hint else ""))
+            text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            path = (inert(p.path).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+                    .replace(":", "%3A").replace(",", "%2C"))
             print(f"::{level} file={path}{line}::{text}")
         else:
             print(p.format())
@@ -87,6 +90,28 @@ def _mkdocs_config_file(root: Path) -> str:
     return str(config_file)
 
 
+class _InertRecord(logging.Filter):
+    """MkDocs' own messages quote file names from docs/ and exception texts: one line each, controls visible."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = inert(record.getMessage()), ()
+        return True
+
+
+def _log_inertly(level: int = logging.WARNING) -> None:
+    """MkDocs' log (and the plugin's, below it) printed through one handler that makes every message inert."""
+    mkdocs_log = logging.getLogger("mkdocs")
+    if any(isinstance(f, _InertRecord) for h in mkdocs_log.handlers for f in h.filters):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    handler.addFilter(_InertRecord())
+    handler.setLevel(level)
+    mkdocs_log.addHandler(handler)
+    if level < logging.WARNING:
+        mkdocs_log.setLevel(level)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build into a temporary folder and swap it in only on success, so a failed build keeps the old site."""
     from mkdocs.commands.build import build
@@ -94,6 +119,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.exceptions import MkDocsException
 
     root = Path(args.path).resolve()
+    _log_inertly()
     config = load_config(_mkdocs_config_file(root), strict=args.strict)
     site_dir = Path(config.site_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
@@ -107,7 +133,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             build(config)
     except (MkDocsException, SystemExit) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        print(f"report: build failed, {site_dir.name}/ left as it was: {exc}", file=sys.stderr)
+        print(inert(f"report: build failed, {site_dir.name}/ left as it was: {exc}"), file=sys.stderr)
         return EXIT_PROBLEMS
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -125,12 +151,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
 
     root = Path(args.path).resolve()
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    mkdocs_log = logging.getLogger("mkdocs")
-    mkdocs_log.addHandler(handler)
-    mkdocs_log.setLevel(logging.INFO)
-    mkdocs_log.propagate = False
+    _log_inertly(logging.INFO)
     serve(config_file=_mkdocs_config_file(root), dev_addr=args.dev_addr, livereload=True)
     return EXIT_OK
 

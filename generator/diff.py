@@ -13,6 +13,7 @@ from typing import Literal
 from markupsafe import Markup
 
 from .config import Rating, SiteConfig
+from .errors import inert
 from .model import Claim, Report, Revision
 from .render import RenderedReport, Renderer, front_matter
 
@@ -444,20 +445,46 @@ def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is
 
 # -- PR Markdown ----------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
-_VERBATIM = re.compile(rf"({_CITATION}|\S*@\S*)")
-_LINE_START = re.compile(r"^(?=[-=]|\d+[.)])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&$])")
+# Kept whole in a code span: citations, and any word GitHub would turn into a mention (`@name`, `a@b.c`), an
+# issue reference (`#12`) or a link (`https://…`, `www.…`); a code span is never mentioned nor linked. Side by side
+# (`[@a]@b`) they make one span: two would touch, and their backticks would run together.
+_VERBATIM = re.compile(rf"((?:{_CITATION}|\S*(?:@|://|www\.|#\d)\S*)+)", re.IGNORECASE)
+_LINE_START = re.compile(r"^([-=]|\d+(?=[.)]))")  # a list item or heading underline: escape its marker
+_BACKTICKS = re.compile(r"`+")
+_FOLD = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")  # line breaks, as str.splitlines() sees them
 
 
-def _md(text: str) -> str:
-    """Plain text safe in Markdown: punctuation escaped; anything with `@` in a code span, so no one is mentioned."""
+def code_span(text: str) -> str:
+    """`text` as one CommonMark code span, whatever it holds: newlines and control characters made visible, a
+    fence longer than any run of backticks inside, and a space of padding when the text starts or ends with a
+    backtick or a space (the parser takes one off each side). Nothing inside is emphasis, a link or a mention."""
+    text = inert(text)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    if text.strip(" ") and (text[0] in "` " or text[-1] in "` "):
+        text = f" {text} "
+    return f"{fence}{text or ' '}{fence}"
+
+
+def _md(text: str, cell: bool = False) -> str:
+    """Plain text safe in Markdown, on one line: whitespace folded, control characters made visible, punctuation
+    escaped; citations, mentions, issue references and links in code spans, so no one is mentioned and nothing
+    links. In a table `cell`, a `|` is never inside a code span: GFM splits cells before it reads code spans."""
     out = []
-    for part in _VERBATIM.split(text):
-        if "@" in part:
-            out.append(f"`{part.replace('`', '')}`")
-        elif part:
+    for index, part in enumerate(_VERBATIM.split(inert(_FOLD.sub(" ", text)))):
+        if index % 2:  # what _VERBATIM matched
+            pieces = part.split("|") if cell else [part]
+            out.append("\\|".join(code_span(piece) if piece else "" for piece in pieces))
+        else:
             out.append(_MD_SPECIAL.sub(r"\\\1", part))
     return "".join(out)
+
+
+def _html(text: str) -> str:
+    """Plain text safe in an HTML block of the comment (the <summary>), on one line: escaped, and what `_md` puts
+    in a code span in <code> (GitHub mentions and links in HTML text too, never in <code>)."""
+    parts = _VERBATIM.split(inert(_FOLD.sub(" ", text)))
+    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
 
 
 def _md_piece(piece: Piece, lead: str, limit: int) -> str:
@@ -488,14 +515,14 @@ def markdown_text(diff: TextDiff, context: int = MARKDOWN_CONTEXT, max_hunks: in
             previous = piece
         if hunk.after:
             parts.append(" …")
-        lines.append("> " + _LINE_START.sub("\\\\", "".join(parts)))
+        lines.append("> " + _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] in "-=" else f"{m[1]}\\", "".join(parts)))
     if len(hunks) > max_hunks:
         lines.append(f"> *… and {len(hunks) - max_hunks} more changes*")
     return lines
 
 
 def _cell(text: str) -> str:
-    return _md(text).replace("\n", " ")
+    return _md(text, cell=True)
 
 
 def _words(diff: TextDiff | ReportDiff) -> str:
@@ -509,7 +536,7 @@ def _iso(date: dt.date | None) -> str:
 def _report_markdown(d: ReportDiff, details: bool) -> list[str]:
     out: list[str] = []
     kinds = sorted({r.kind for r in d.revisions if d.old_version is None or r.version > d.old_version})
-    heading = f"### {_md(d.title)} (`{d.slug}`)"
+    heading = f"### {_md(d.title)} ({code_span(d.slug)})"
     if d.status == "added":
         out += [heading, "", f"**New report**, version {d.new_version}, checked on {_iso(d.new_checked_on)}: "
                 f"verdict *{_md(d.new_rating.label if d.new_rating else '')}*, {len(d.claims_added)} claims, "
@@ -525,7 +552,7 @@ def _report_markdown(d: ReportDiff, details: bool) -> list[str]:
             f"| Verdict | {_cell(d.old_rating.label if d.old_rating else '')} | "
             f"{_cell(d.new_rating.label if d.new_rating else '')} |", ""]
     if d.files:
-        out += ["Files: " + ", ".join(f"`{f}`" for f in d.files), ""]
+        out += ["Files: " + ", ".join(code_span(f) for f in d.files), ""]
     if d.old_version == d.new_version:
         out += [f"**Warning:** the content changed but the version is still {d.new_version}; add a revision "
                 "(`report check --base` fails without one).", ""]
@@ -545,27 +572,27 @@ def _report_markdown(d: ReportDiff, details: bool) -> list[str]:
         out.append("")
     if d.claims_added or d.claims_removed or d.claims_changed:
         out.append("**Claims**")
-        out += [f"- Added `{c.id}`: “{_md(c.text)}” — *{_md(c.rating.label)}*" for c in d.claims_added]
-        out += [f"- Removed `{c.id}`: “{_md(c.text)}” — was *{_md(c.rating.label)}*" for c in d.claims_removed]
-        out += [f"- Re-rated `{c.id}`: “{_md(c.text)}” — *{_md(c.old_rating.label)}* → *{_md(c.new_rating.label)}*"
+        out += [f"- Added {code_span(c.id)}: “{_md(c.text)}” — *{_md(c.rating.label)}*" for c in d.claims_added]
+        out += [f"- Removed {code_span(c.id)}: “{_md(c.text)}” — was *{_md(c.rating.label)}*" for c in d.claims_removed]
+        out += [f"- Re-rated {code_span(c.id)}: “{_md(c.text)}” — *{_md(c.old_rating.label)}* → *{_md(c.new_rating.label)}*"
                 + (f"; also changed: {', '.join(f.label.lower() for f in c.fields)}" if c.fields else "")
                 for c in d.claims_rerated]
-        out += [f"- Changed `{c.id}`: {', '.join(f.label.lower() for f in c.fields)}" for c in d.claims_edited]
+        out += [f"- Changed {code_span(c.id)}: {', '.join(f.label.lower() for f in c.fields)}" for c in d.claims_edited]
         out.append("")
     if d.sources_added or d.sources_removed or d.sources_updated:
         out.append("**Sources**")
-        out += [f"- Added `{s.key}` ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_added]
-        out += [f"- Removed `{s.key}` ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_removed]
-        out += [f"- Updated `{s.key}`: {_md(s.text)}" for s in d.sources_updated]
+        out += [f"- Added {code_span(s.key)} ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_added]
+        out += [f"- Removed {code_span(s.key)} ({_md(s.kind_label)}): {_md(s.text)}" for s in d.sources_removed]
+        out += [f"- Updated {code_span(s.key)}: {_md(s.text)}" for s in d.sources_updated]
         out.append("")
     texts = list(d.texts) + [f for c in d.claims_changed for f in c.fields if f.label in ("Explanation", "Claim")]
     if texts:
         names = ", ".join(t.label for t in d.texts[:4]) + (", …" if len(d.texts) > 4 else "")
         summary = f"Text changes ({_words(d)})" + (f": {names}" if names else "")
-        out += [f"<details><summary>{html.escape(summary).replace('@', '&#64;')}</summary>", ""]
+        out += [f"<details><summary>{_html(summary)}</summary>", ""]
         if details:
             for t in texts:
-                label = next((f"Claim `{c.id}`, {t.label.lower()}" for c in d.claims_changed if t in c.fields),
+                label = next((f"Claim {code_span(c.id)}, {_md(t.label.lower())}" for c in d.claims_changed if t in c.fields),
                              _md(t.label))
                 renamed = f" (was “{_md(t.old_label)}”)" if t.old_label else ""
                 state = {"added": "new", "removed": "removed", "changed": _words(t)}[t.status]
@@ -581,7 +608,7 @@ def _report_markdown(d: ReportDiff, details: bool) -> list[str]:
 def markdown_summary(diffs: Sequence[ReportDiff], base: str, head: str, notes: Sequence[str] = ()) -> str:
     """The PR comment: every changed report, with version and date bump, claims, sources and a short text diff."""
     changed = [d for d in diffs if d.has_changes]
-    lines = [f"## Report changes: `{base}` → `{head}`", ""]
+    lines = [f"## Report changes: {code_span(base)} → {code_span(head)}", ""]
     if not changed:
         lines += ["No report changed.", ""]
     else:

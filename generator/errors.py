@@ -12,12 +12,22 @@ def inert(text: str) -> str:
     """Text safe to print as part of one log line: newlines, other control characters (C0, DEL, C1), line and
     paragraph separators and bidi controls shown as visible escapes (`\\n`, `\\x1b`, `\\u202e`), so content
     can never start a line (a GitHub workflow command such as `::error::`) or move the terminal's cursor."""
-    return text.translate(_INERT)
+    return text.translate(_INERT).replace("##[", "#\\x23[")  # `##[command]` is GitHub's older command syntax
 
 
 _INERT = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
 _INERT.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
-_INERT.update({c: f"\\u{c:04x}" for c in [0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+# Line and paragraph separators, bidi embeddings/overrides/isolates and the invisible direction marks.
+_INERT.update({c: f"\\u{c:04x}" for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+                                           *range(0x2066, 0x206A)]})
+# json.dumps escapes C0 but writes the rest raw (with ensure_ascii=False); as JSON escapes they decode unchanged.
+_INERT_JSON = {c: f"\\u{c:04x}" for c in _INERT if c >= 0x7F}
+
+
+def inert_json(dumped: str) -> str:
+    """JSON text (from json.dumps) with DEL, C1, separators and bidi controls written as `\\uXXXX` escapes:
+    still valid JSON that decodes to the same values, and inert on a terminal or in a log."""
+    return dumped.translate(_INERT_JSON)
 
 
 class Severity(enum.StrEnum):
@@ -37,10 +47,14 @@ class Problem:
     code: str = ""
 
     def format(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        text = f"{where}: {self.severity.value}: {self.message}"
+        """One line (two with a hint); path, message and hint are inert, so content never starts a line."""
+        path = inert(self.path)
+        if path.lstrip().startswith(":"):  # a line starting `::` (after blanks) would be a workflow command
+            path = f"./{path}"
+        where = f"{path}:{self.line}" if self.line else path
+        text = f"{where}: {self.severity.value}: {inert(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {inert(self.hint)}"
         return text
 
 
