@@ -25,7 +25,7 @@ from bibtexparser.middlewares.names import (
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
-from . import safefs
+from . import hygiene, safefs
 from .citations import KEY
 from .config import SOURCE_KINDS
 from .errors import Problems
@@ -159,6 +159,7 @@ class Bibliography:
     problems: Problems = field(default_factory=Problems)
     files: list[Path] = field(default_factory=list)
     broken: dict[str, Source] = field(default_factory=dict)
+    _lookalikes: tuple[int, dict[str, str] | None, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __contains__(self, key: str) -> bool:
         return key in self.sources
@@ -178,7 +179,27 @@ class Bibliography:
         folded = [k for k in self.sources if k.casefold() == key.casefold()]
         if folded:
             return f"keys are case-sensitive: did you mean `{folded[0]}`?"
+        lookalike = self.lookalike(key)
+        if lookalike:
+            return hygiene.confusable_hint(key, lookalike)
         return did_you_mean(key, self.sources) or "add an entry with this key to a .bib file in bib/"
+
+
+    def lookalike(self, key: str) -> str:
+        """Another key of the bibliography that looks the same as `key` (Unicode confusables, UTS #39), or ''.
+        Only keys outside ASCII are taken for look-alikes; the skeletons are computed once, when first needed."""
+        if self._lookalikes is None or self._lookalikes[0] != len(self.sources):
+            self._lookalikes = (len(self.sources), None, any(not known.isascii() for known in self.sources))
+        count, skeletons, foreign = self._lookalikes
+        if key.isascii() and not foreign:
+            return ""
+        if skeletons is None:
+            skeletons = {}
+            for known in self.sources:
+                skeletons.setdefault(hygiene.skeleton(known), known)
+            self._lookalikes = (count, skeletons, foreign)
+        found = skeletons.get(hygiene.skeleton(key), "")
+        return found if found != key and not (found.isascii() and key.isascii()) else ""
 
 
 def _is_one_group(text: str) -> bool:
@@ -566,6 +587,7 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
     """Parse BibTeX text as if read from `path`: sources in file order, broken ones flagged, and every problem."""
     problems = Problems(root=root)
     text = text.removeprefix("\ufeff")
+    hygiene.check_text(text, path, problems)
     issues = scan_bibtex(text)
     for issue in issues:
         problems.error(path, issue.line, issue.message, issue.hint, code="bibtex-syntax")
@@ -682,6 +704,9 @@ def validate_source(source: Source, problems: Problems) -> None:
     if not re.fullmatch(KEY, source.key) or source.key[-1] in ".:":
         problems.error(source.path, source.line, f"the key `{source.key}` cannot be cited as `[@{source.key}]`",
                        "use letters, digits and `-_:.` in keys, e.g. `smith2025vaccine`", code="bad-key")
+    mixed = hygiene.mixed_script_problem(source.key)
+    if mixed:
+        problems.warning(source.path, source.line, *mixed, code="confusable-key")
     if not source.fields.get("title", "").strip():
         problems.error(source.path, source.line, f"`{source.key}` has no title", "add `title = {...}`",
                        code="missing-field")
@@ -779,6 +804,16 @@ class BibliographyLoader:
                                      f"key `{key}` differs from `{other.key}` ({bib.problems.relative(other.path)}:"
                                      f"{other.line}) only by case", "BibTeX treats them as one key: rename one",
                                      code="duplicate-key")
+        for group in hygiene.confusable_groups(bib.sources):
+            model = next((key for key in group if key.isascii()), group[0])
+            first = bib.sources[model]
+            for key in group:
+                if key != model:
+                    source = bib.sources[key]
+                    bib.problems.warning(source.path, source.line,
+                                         f"key `{key}` looks the same as `{model}` ({bib.problems.relative(first.path)}:"
+                                         f"{first.line}) but is another key",
+                                         f"{hygiene.confusable_hint(key, model)}; rename one", code="confusable-key")
         for key in list(bib.broken):
             if key in bib.sources:
                 del bib.broken[key]

@@ -8,6 +8,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from . import safefs
+from . import hygiene, safefs
 from .errors import Problems
 
 SECTION_KINDS = ("summary", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
@@ -32,6 +33,16 @@ def _date_not_number(value: Any) -> Any:
 
 
 Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
+
+
+def _number_not_boolean(value: Any) -> Any:
+    """Refuse `yes` and `true`: pydantic would read them as 1 (YAML reads `yes`, `on` and `true` as booleans)."""
+    if isinstance(value, bool):
+        raise ValueError("write a whole number")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_number_not_boolean)]
 
 
 class _Model(BaseModel):
@@ -85,7 +96,7 @@ class BottomLine(_Model):
 
 
 class Revision(_Model):
-    version: int = Field(ge=1)
+    version: Count = Field(ge=1)
     date: Date
     kind: Literal[REVISION_KINDS] = "update"  # type: ignore[valid-type]
     note: str = Field(min_length=1, description="What changed and why; for a correction, what was wrong.")
@@ -220,13 +231,13 @@ def load_yaml_data(text: str | bytes) -> tuple[yaml.Node | None, Any]:
 
 def _node_lines(node: yaml.Node, loc: tuple[Any, ...], out: dict[tuple[Any, ...], int],
                 duplicates: list[tuple[str, int, int]], seen: set[int] | None = None) -> None:
-    """Record the line of every field and list item; note keys given twice (YAML would keep only the last)."""
+    """Record the line of every field and list item; note keys given twice (YAML would keep only the last).
+
+    Depth-first in document order with an explicit stack, so any depth is safe; below MAX_NESTING levels nothing
+    is recorded (hygiene reports the nesting; a field there takes the line of its nearest recorded parent)."""
     seen = set() if seen is None else seen
-    if id(node) in seen:  # an alias: its lines were recorded where it was defined (and it may be recursive)
-        return
-    seen.add(id(node))
-    out.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+
+    def mapping_items(node: yaml.MappingNode, loc: tuple[Any, ...]) -> Iterator[tuple[yaml.Node, tuple[Any, ...]]]:
         first: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else f"<{key_node.tag}>"
@@ -236,11 +247,28 @@ def _node_lines(node: yaml.Node, loc: tuple[Any, ...], out: dict[tuple[Any, ...]
                 continue
             first[key] = line
             out[(*loc, key)] = line
-            _node_lines(value_node, (*loc, key), out, duplicates, seen)
-            out[(*loc, key)] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _node_lines(item, (*loc, index), out, duplicates, seen)
+            yield value_node, (*loc, key)
+
+    def enter(node: yaml.Node, loc: tuple[Any, ...]) -> Iterator[tuple[yaml.Node, tuple[Any, ...]]] | None:
+        if id(node) in seen:  # an alias: its lines were recorded where it was defined (and it may be recursive)
+            return None
+        seen.add(id(node))
+        out.setdefault(loc, node.start_mark.line + 1)
+        if len(loc) >= hygiene.MAX_NESTING:
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return mapping_items(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return ((item, (*loc, index)) for index, item in enumerate(node.value))
+        return None
+
+    stack = [children] if (children := enter(node, loc)) is not None else []
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif (children := enter(*child)) is not None:
+            stack.append(children)
 
 
 def _close(word: str, choices: list[str]) -> str:
@@ -312,6 +340,13 @@ def _pydantic_message(error: dict[str, Any]) -> tuple[str, str]:
             return f"`{loc}`: `{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2026-01-27"
         reason = error["msg"].split(",")[-1].strip()
         return f"`{loc}`: `{value}` is not a valid date ({reason})", "write dates as YYYY-MM-DD"
+    if kind == "value_error" and isinstance(value, bool):
+        words = "`yes` and `on`" if value else "`no` and `off`"
+        return (f"`{loc}` must be a whole number, not {_describe(value)}",
+                f"YAML read this as {_describe(value)} (as it does {words}): write a number, e.g. `{name}: 2`")
+    if kind == "string_unicode":
+        return (f"`{loc}` is not valid Unicode text (it holds an unpaired surrogate)",
+                "remove the escape such as `\\ud800` from the quoted value")
     if kind == "string_type":
         hint = "write it as text"
         if value is None or isinstance(value, bool | int | float):
@@ -449,6 +484,8 @@ def parse_report(text: str, folder: Path, problems: Problems,
         problems.error(path, lines.get((), 1), f"report.yml must be a mapping of fields, not {_describe(data)}",
                        "start from `report new <slug>`", code="schema")
         return None
+    if not hygiene.check_report_data(data, lines, text, path, problems):
+        return None
     data.pop("$schema", None)
     try:
         meta = ReportMeta.model_validate(data)
@@ -494,6 +531,7 @@ def parse_report(text: str, folder: Path, problems: Problems,
                            "save it as a UTF-8 text file", code="missing-file")
             report.prose[section.file] = ""
             continue
+        hygiene.check_prose(report.prose[section.file], section_path, problems)
         if not report.prose[section.file].strip():
             problems.error(section_path, 1, f"section file `{section.file}` is empty",
                            "write the section or remove it from `sections`", code="empty-section")

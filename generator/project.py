@@ -15,7 +15,7 @@ from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 from pydantic import ValidationError
 
-from . import safefs
+from . import hygiene, safefs
 from .bib import Bibliography, BibliographyLoader, Source, did_you_mean
 from .cache import ParsedBibCache
 from .citations import find_citations, iter_keys
@@ -144,9 +144,10 @@ def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bib
         name = section.get("file")
         if isinstance(name, str) and re.fullmatch(r"[^/\\]+\.md", name):
             try:
-                prose = (rejected.folder / name).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                prose = safefs.read_text(rejected.folder / name, rejected.folder.parent, problems.root)
+            except (safefs.UnsafePath, OSError, UnicodeDecodeError):
                 continue  # reported once the schema problems are fixed
+            hygiene.check_prose(prose, rejected.folder / name, problems)
             _check_citations(prose, bib, problems, rejected.folder / name, 1)
 
 
@@ -247,7 +248,7 @@ def check_paths(root: Path, config: SiteConfig, problems: Problems) -> bool:
         if not why:
             why = next((f"cache_dir `{config.cache_dir}`/{sub} is a symbolic link" for sub in CACHE_SUBFOLDERS
                         if (root / cache / sub).is_symlink()), "")
-        if not why and safefs.is_inside(root / cache, root) and (root / cache).resolve() == root.resolve():
+        if not why and (root / cache).resolve() == root.resolve():
             why = "cache_dir may not be the project folder itself"
         if not why:
             why = next((f"cache_dir `{config.cache_dir}` lies inside {name} `{value}`" for name, value in folders.items()

@@ -18,6 +18,7 @@ from babel.dates import format_date, format_skeleton
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from . import hygiene
 from .bib import Bibliography, Source
 from .citations import Citation, CitationSyntaxError, compress_numbers, find_citations
 from .config import SOURCE_KINDS, SiteConfig
@@ -134,9 +135,25 @@ class Renderer:
             cursor = citation.end
         pieces.append(text[cursor:])
         self.markdown.reset()
-        body = self.markdown.convert("".join(pieces))
+        heavy = hygiene.heavy_markup(text)
+        try:
+            if heavy is not None:  # never handed to Python-Markdown: reported, and left empty
+                if state is not None:
+                    state.problems.error(path, first_line + heavy[0] - 1, heavy[1], hygiene.HEAVY_HINT, code="too-complex")
+                body = ""
+            else:
+                body = self.markdown.convert("".join(pieces))
+        except RecursionError:  # a last resort: hygiene.check_prose reports deep nesting before rendering
+            if state is not None:
+                _report_nesting(state.problems, path, first_line)
+            self.markdown.reset()
+            body = ""
         if self.config.sanitize_html:
             body = clean_prose(body)
+        if hygiene.html_nesting(body) > hygiene.MAX_HTML_NESTING:  # more than WeasyPrint can lay out
+            if state is not None:
+                _report_nesting(state.problems, path, first_line)
+            body = ""
         if inline and body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
             body = body[3:-4]
         body = _PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], body)
@@ -380,6 +397,13 @@ def toc_tokens(body: str) -> list[dict[str, Any]]:
         else:
             tokens.append(token)
     return tokens
+
+
+def _report_nesting(problems: Problems, path: Path, line: int) -> None:
+    """Deep nesting found while rendering, unless the pre-check (hygiene.check_prose) already reported it here."""
+    where = problems.relative(path)
+    if not any(p.path == where and p.code == "nested-too-deeply" for p in problems.items):
+        problems.error(path, line, hygiene.NESTING_MESSAGE, hygiene.PROSE_NESTING_HINT, code="nested-too-deeply")
 
 
 def report_citation_syntax(errors: list[CitationSyntaxError], problems: Problems, path: Path, first_line: int) -> None:

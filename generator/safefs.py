@@ -55,7 +55,7 @@ def check_file(path: Path, folder: Path, root: Path | None = None) -> None:
     try:
         mode = os.stat(resolved).st_mode
     except FileNotFoundError:
-        raise
+        raise  # as reading it would: the caller says which file is missing
     except OSError as exc:
         raise UnsafePath(path, f"cannot be read ({exc.strerror})") from exc
     if not stat.S_ISREG(mode):

@@ -1,5 +1,7 @@
-"""Robustness: whatever the BibTeX loader, the citation parser and the content loader are fed, they return a
-result or problems with a file and line, never a traceback (property-based, deterministic)."""
+"""Robustness: whatever the BibTeX loader, the citation parser, the content loader, the hygiene checks and the
+renderer are fed, they return a result or problems with a file and line, never a traceback (property-based,
+deterministic). Control characters, bidi controls, look-alike keys and deep nesting are among what they are fed, and
+must come back as located problems."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator import hygiene
 from generator.bib import Bibliography, parse_bib_text, validate_source
 from generator.citations import KEY, find_citations, parse_citation_body
 from generator.config import SiteConfig
@@ -21,13 +24,13 @@ from generator.errors import Problems
 from generator.model import parse_report
 from generator.project import validate_report
 from generator.references import ReferenceFormatter, to_csl
-from generator.render import Renderer
+from generator.render import CitationState, Renderer
 
 from .conftest import MINIMAL_BIB, MINIMAL_REPORT, write_tree
 
-# Example counts: 1200 + 200 + 1500 + 400 + 800 + 400 + 300 = 4800 per run, all derandomized.
-EXAMPLES = {"bib": 1200, "bib_format": 200, "cite": 1500, "cite_roundtrip": 400, "yaml_text": 800,
-            "yaml_structure": 400, "render": 300}
+# Example counts, all derandomized: 11 600 a run, the most on the cheapest targets (~45 s on 2 cores).
+EXAMPLES = {"bib": 2000, "bib_format": 200, "cite": 5000, "cite_roundtrip": 400, "yaml_text": 1200,
+            "yaml_structure": 800, "render": 1000, "prose": 1000}
 TOTAL_EXAMPLES = sum(EXAMPLES.values())
 
 
@@ -69,7 +72,10 @@ BIB_TOKENS = [
     "{Unclosed", "https://example.org/x", "javascript:alert(1)", "10.1234/abc", "2025-13-45", "2025", "jan",
     "\\'e", "\\", "%", "~", "$x$", "--", " and ", "{{", "}}", "\\{", "</script><!--", "Ж", "@", "{\\\"u}",
     "\\url{", "\\emph{x}", "\ufeff", "\r\n",
+    # hygiene: control characters, bidi controls, a Cyrillic look-alike key
+    "\x07", "\x1b[31m", "\x85", "\r", "\ufffe", "\u202e", "\u2066", "t\u0430ss2025", "@online{t\u0430ss2025,",
 ]
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|\r(?!\n)")
 bib_texts = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(st.sampled_from(BIB_TOKENS), st.text(max_size=4)), max_size=60).map("".join),
@@ -103,6 +109,7 @@ def load_bib_text(text: str, root: Path) -> tuple[Bibliography, Problems]:
 def test_bib_loader_returns_sources_or_located_problems(root: Path, text: str) -> None:
     bib, problems = load_bib_text(text, root)
     assert_located(problems, text, BIB_PATH)
+    assert_hygiene_found(problems, text.removeprefix("\ufeff"), BIB_PATH)
     for source in bib.sources.values():
         assert source.key and 1 <= source.line <= text.count("\n") + 1
         for name in source.fields:
@@ -138,10 +145,20 @@ def test_formatted_references_are_safe_html(root: Path, formatter: ReferenceForm
             assert all(h.startswith(("https://", "http://")) for h in parser.hrefs), parser.hrefs
 
 
+def assert_hygiene_found(problems: Problems, text: str, path: str, first_line: int = 1) -> None:
+    """The first control character and the first bidi control of a text are reported on their line."""
+    for pattern, code in ((CONTROL, "control-character"), (re.compile("[\u202a-\u202e\u2066-\u2069]"), "bidi-control")):
+        match = pattern.search(text)
+        if match:
+            line = first_line + text.count("\n", 0, match.start())
+            assert any(p.code == code and p.line == line and p.path == path for p in problems.items), (code, line)
+
+
 # -- citations ---------------------------------------------------------------------------------
 
 CITE_TOKENS = ["[", "]", "@", ";", ",", " ", "-", "key", "a.b", "doi:10.1/x", "p. 4", "see", "`", "```\n", "~~~\n",
-               "\n", "(", ")", ":", "me@mail.org", "[@", "](", "\\", "[^1]", "Ж", "."]
+               "\n", "(", ")", ":", "me@mail.org", "[@", "](", "\\", "[^1]", "Ж", ".", "\x07", "\u202e", "\u0430",
+               "[@t\u0430ss2025]", "~~~", "[^1]: ", "-@", "``", "````\n", "\r"]
 cite_texts = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(st.sampled_from(CITE_TOKENS), st.text(max_size=3)), max_size=50).map("".join),
@@ -183,7 +200,10 @@ def test_written_citations_parse_back(items: list[tuple[str, str]]) -> None:
 YAML_TOKENS = [":", ": ", "- ", "  ", "\n", "'", '"', "[", "]", "{", "}", "&a ", "*a", "!!python/object:os.system ",
                "!!binary ", "2026-02-30", "2999-01-01", "20260127", "false", "null", "~", "\t", "? ", "---\n", "...\n",
                "%YAML 1.1\n", "claims", "rating: nope", "version: 0", "kind: evidense", "#", "|\n", ">-\n", "\ufeff",
-               "<<: *a\n", "x" * 20, "[@alpha2025]", "[@nope]", "[@a @b]", "</script><!--"]
+               "<<: *a\n", "x" * 20, "[@alpha2025]", "[@nope]", "[@a @b]", "</script><!--",
+               # hygiene: escaped and raw control characters, bidi controls, booleans for numbers, deep nesting
+               '"\\x07"', '"\\u202e"', '"\\ud800"', '"\\uFFFE"', "\x85", "\u202e", "yes", "version: true",
+               "[" * 120, "- " * 60, '"' + "- " * 60 + 'x"', "[@t\u0430ss2025]"]
 REPORT_PATH = "content/example/report.yml"
 
 
@@ -270,7 +290,9 @@ TEXT_PATHS = [p for p in BASE_PATHS if isinstance(_get(BASE, p), str)
 hostile_text = st.one_of(
     st.text(min_size=1, max_size=40).filter(str.strip),
     st.sampled_from(["</script><script>alert(1)</script>", "<!--", "]]>", "{{ 7*7 }}", "[@nope]", "[@alpha2025",
-                     "<img src=x onerror=alert(1)>", "javascript:alert(1)", "\u2028", "&amp;", "`</script>`"]),
+                     "<img src=x onerror=alert(1)>", "javascript:alert(1)", "\u2028", "&amp;", "`</script>`",
+                     "bell \x07", "\u202eevil", "[@t\u0430ss2025]", "- " * 60 + "x", ">" * 120 + " x",
+                     "<div>" * 120, "*a " * 120 + "x", "\ud800"]),
 )
 
 
@@ -303,3 +325,27 @@ def test_any_text_renders_or_is_reported(root: Path, renderer: Renderer, edits: 
     page = renderer.page_markdown(rendered)
     assert page.count("<script") == 1  # the JSON-LD block, and nothing from the content
     assert_located(Problems(items=[p for p in problems.items if p.path == REPORT_PATH]), text, REPORT_PATH)
+
+
+# -- Markdown prose: hygiene checks and rendering ------------------------------------------------
+
+PROSE_TOKENS = ["> ", ">", "- ", "* ", "1. ", "    ", "\t", "x", "\n", "\n\n", "*a ", "*", "**", "_", "<div>", "</div>",
+                '<div markdown="1">\n', "<ul><li>", "<table><tr><td>", ": ", "a\n: ", "[^1]: ", "<span>", "```\n", "`",
+                "[@alpha2025]", "[@nope", "[@t\u0430ss2025]", "\x07", "\u202e", "\r", "\x85", "- " * 30, "> " * 30,
+                "<div>" * 30, "*a " * 30]
+prose_texts = st.one_of(st.lists(st.sampled_from(PROSE_TOKENS), max_size=80).map("".join), st.text(max_size=200))
+PROSE_PATH = "content/example/summary.md"
+
+
+@fuzz("prose")
+@given(text=prose_texts)
+def test_prose_is_checked_and_rendered_with_located_problems(root: Path, renderer: Renderer, text: str) -> None:
+    problems = Problems(root=root)
+    path = root / PROSE_PATH
+    hygiene.check_prose(text, path, problems)
+    assert_hygiene_found(problems, text, PROSE_PATH)
+    state = CitationState(None, renderer.bib, renderer.formatter, problems)  # type: ignore[arg-type]
+    html = str(renderer.prose(text, state, path))
+    assert "<script" not in html
+    assert hygiene.html_nesting(html) <= hygiene.MAX_HTML_NESTING
+    assert_located(problems, text, PROSE_PATH)
