@@ -186,22 +186,51 @@ class ForbiddenTag(yaml.YAMLError):
         super().__init__(self.problem)
 
 
+class TooDeep(yaml.YAMLError):
+    """YAML nested deeper than libyaml parses (its limit, ~1000 levels, is far above ours, MAX_NESTING)."""
+
+    def __init__(self, mark: Any):
+        self.problem_mark = mark
+        super().__init__("nested too deeply")
+
+
+def _too_deep_mark(text: str | bytes) -> Any:
+    """Where the YAML first nests deeper than MAX_NESTING, read from the event stream (a loop, not a recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > hygiene.MAX_NESTING:  # as hygiene.check_report_data counts: the document is level 0
+                    return event.start_mark
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def refuse_tags(node: yaml.Node | None) -> None:
-    """Raise ForbiddenTag for the first node whose tag is not plain data (an explicit stack: any depth, aliases once)."""
-    stack = [node] if node is not None else []
+    """Raise ForbiddenTag for the first node whose tag is not plain data (an explicit stack: any depth, aliases once).
+
+    Collections nested MAX_NESTING levels deep are emptied here, before anything is built: building is recursive in
+    PyYAML, and `hygiene.check_report_data` reports the nesting at that level (an empty collection is still one)."""
+    stack: list[tuple[yaml.Node, int]] = [(node, 0)] if node is not None else []
     seen: set[int] = set()
     while stack:
-        current = stack.pop()
+        current, depth = stack.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
         if current.tag not in DATA_TAGS:
             raise ForbiddenTag(current)
-        if isinstance(current, yaml.MappingNode):
+        if isinstance(current, yaml.CollectionNode) and depth >= hygiene.MAX_NESTING:
+            current.value = []
+        elif isinstance(current, yaml.MappingNode):
             for key, value in current.value:
-                stack += (value, key)
+                stack += ((value, depth + 1), (key, depth + 1))
         elif isinstance(current, yaml.SequenceNode):
-            stack += reversed(current.value)
+            stack += ((item, depth + 1) for item in reversed(current.value))
 
 
 def _load_with(loader_class: type[yaml.SafeLoader], text: str) -> tuple[yaml.Node | None, Any]:
@@ -223,6 +252,9 @@ def load_yaml_data(text: str | bytes) -> tuple[yaml.Node | None, Any]:
         return _load_with(_FastStringDateLoader, text)  # type: ignore[arg-type]
     except ForbiddenTag:
         raise
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit: the pure-Python parser would recurse
+            raise TooDeep(_too_deep_mark(text) or exc.problem_mark) from None
     except Exception:  # noqa: BLE001, S110 - re-parsed below, which raises the error we report
         pass
     return _load_with(_StringDateLoader, text)  # type: ignore[arg-type]
@@ -453,6 +485,10 @@ def parse_report(text: str, folder: Path, problems: Problems,
         line = text.count("\n", 0, exc.position) + 1
         problems.error(path, line, f"invalid YAML: report.yml contains the control character U+{exc.character:04X}",
                        "delete it (it is invisible in most editors)", code="yaml")
+        return None
+    except TooDeep as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        problems.error(path, line, hygiene.NESTING_MESSAGE, hygiene.YAML_NESTING_HINT, code="nested-too-deeply")
         return None
     except ForbiddenTag as exc:
         problems.error(path, exc.problem_mark.line + 1, f"invalid YAML: {exc.problem}",
