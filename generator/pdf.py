@@ -151,11 +151,16 @@ def _local_link(target: str, base_url: str) -> str:
     return urlunsplit(("", "", relative, parts.query, parts.fragment)) or "./"
 
 
+MAX_EMBEDDED = 20_000_000  # bytes: an image larger than this is not embedded
+
+
 def report_fetcher(base_url: str, folder: str) -> Any:
     """WeasyPrint's only way to the outside world while it renders a report, and it leads nowhere but the report's
     own folder: an address under the report's base URL is served from a regular file inside that folder; `data:`
     URLs are decoded; everything else — `file:` paths elsewhere, http(s), other schemes — is refused, so content
-    can neither embed a file of the build machine nor make a network request. `refused` lists what was asked for."""
+    can neither embed a file of the build machine nor make a network request. Files over MAX_EMBEDDED bytes and
+    XML that declares entities or a DOCTYPE (an SVG "billion laughs" takes minutes and gigabytes) are refused too.
+    `refused` lists what was asked for."""
     return _fetcher_class()(base_url, folder)
 
 
@@ -182,7 +187,11 @@ def _fetcher_class() -> type:
                 path = self.folder / unquote(urlsplit(url[len(self.base_url):]).path)
                 try:
                     check_file(path, self.folder)
+                    if path.stat().st_size > MAX_EMBEDDED:
+                        raise UnsafePath(path, "too large")
                     body = path.read_bytes()
+                    if b"<!ENTITY" in body or b"<!DOCTYPE" in body.upper():  # XML entities: a "billion laughs" SVG
+                        raise UnsafePath(path, "declares XML entities")
                 except (UnsafePath, OSError):
                     pass
                 else:

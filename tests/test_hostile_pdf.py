@@ -130,3 +130,16 @@ def test_a_full_build_asks_the_network_for_nothing(make_project, tmp_path, serve
     for path in (root / "site").rglob("*"):
         if path.is_file():
             assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_an_svg_that_declares_entities_is_not_embedded(make_project, tmp_path, server) -> None:
+    """A "billion laughs" SVG in the report's own folder would take WeasyPrint minutes and gigabytes to expand."""
+    root = _project(make_project, tmp_path, server)
+    entities = "".join(f'<!ENTITY {a} "{"&" + b + ";" if b else "x"}{("&" + b + ";") * 9 if b else "x" * 59}">\n'
+                       for a, b in zip("abcdefg", ["", *"abcdef"], strict=True))
+    (root / "content/example/figure.svg").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE svg [\n{entities}]>\n<svg xmlns="http://www.w3.org/2000/svg" width="9" '
+        f'height="9"><text x="1" y="5">{INSIDE}&g;</text></svg>\n', encoding="utf-8")
+    data, refused = _pdf(root)
+    assert INSIDE not in _text_and_links(data)[0]
+    assert any(url.endswith("/figure.svg") for url in refused)
