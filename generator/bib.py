@@ -237,12 +237,17 @@ def _split_concatenation(value: str) -> list[str] | None:
     return parts
 
 
+MAX_VALUE = 100_000  # characters in one field or @string once macros are expanded (an abstract is ~2 000)
+
+
 class ResolveMacrosMiddleware(LibraryMiddleware):
     """Resolve `@string` macros, month names and `#` concatenation (bibtexparser leaves `#` alone)."""
 
     def __init__(self) -> None:
         super().__init__(allow_inplace_modification=True)
         self.undefined: list[tuple[Entry, str, str]] = []
+        self.too_long: list[tuple[int | None, str]] = []  # (block start line, what) of values past MAX_VALUE
+        self.poisoned: set[str] = set()  # @string names whose value was too long (and everything built on them)
 
     @classmethod
     def metadata_key(cls) -> str:
@@ -251,7 +256,13 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
     def transform(self, library: Library) -> Library:
         macros = dict(MONTHS)
         for string in library.strings:
-            macros[string.key.lower()] = self._literal(string.value, macros)
+            value = self._literal(string.value, macros)
+            if value is None:  # `@string{b = a # a}` twenty times over is a gigabyte
+                if not self._uses_too_long(string.value):  # reported once, where it first grows too long
+                    self.too_long.append((string.start_line, f"@string `{string.key}`"))
+                self.poisoned.add(string.key.lower())
+                value = ""
+            macros[string.key.lower()] = value
         for entry in library.entries:
             for fld in entry.fields:
                 value = fld.value
@@ -271,6 +282,9 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
                     else:
                         self.undefined.append((entry, fld.key, piece))
                         resolved.append(piece)
+                if sum(map(len, resolved)) > MAX_VALUE or any(p.lower() in self.poisoned for p in pieces):
+                    self.too_long.append((entry.start_line, f"`{entry.key}`: field `{fld.key}`"))
+                    resolved = []
                 fld.value = "{" + "".join(resolved) + "}"
         return library
 
@@ -279,7 +293,8 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
         value = value.strip()
         return len(value) >= 2 and ((value[0] == "{" and value[-1] == "}") or (value[0] == '"' and value[-1] == '"'))
 
-    def _literal(self, value: str, macros: dict[str, str]) -> str:
+    def _literal(self, value: str, macros: dict[str, str]) -> str | None:
+        """The value of an @string, or None when it would be longer than MAX_VALUE characters."""
         pieces = _split_concatenation(value) or [value]
         out = []
         for piece in pieces:
@@ -288,7 +303,13 @@ class ResolveMacrosMiddleware(LibraryMiddleware):
                 out.append(piece[1:-1])
             else:
                 out.append(macros.get(piece.lower(), piece))
+        if self._uses_too_long(value) or sum(map(len, out)) > MAX_VALUE:
+            return None
         return "".join(out)
+
+    def _uses_too_long(self, value: str) -> bool:
+        pieces = _split_concatenation(value) or [value]
+        return any(piece.strip().lower() in self.poisoned for piece in pieces)
 
 
 # -- syntax -------------------------------------------------------------------------------------
@@ -329,6 +350,10 @@ class _Abort(Exception):
         self.line_pos = pos if line_pos is None else line_pos
 
 
+_NOT_SPACE = re.compile(r"\S")
+MAX_SYNTAX_ISSUES = 200  # per file; past them the file is not handed to bibtexparser
+
+
 class _Scanner:
     """Walks BibTeX's block grammar (`@type{key, name = value, ...}`) and records every mistake."""
 
@@ -341,6 +366,7 @@ class _Scanner:
         self.block_pos = 0
         self.block = "entry"
         self.key = ""
+        self._first_mark: dict[int, int] = {}
 
     def line(self, pos: int) -> int:
         return bisect.bisect_right(self.line_starts, pos)
@@ -349,6 +375,15 @@ class _Scanner:
         while pos < self.n and self.text[pos].isspace():
             pos += 1
         return pos
+
+    def first_on_line(self, pos: int) -> bool:
+        """Whether only whitespace precedes `pos` on its line (each line's first mark is found once: a line of
+        100 000 `@` stays linear)."""
+        index = self.line(pos) - 1
+        if index not in self._first_mark:
+            mark = _NOT_SPACE.search(self.text, self.line_starts[index])
+            self._first_mark[index] = mark.start() if mark else self.n
+        return self._first_mark[index] == pos
 
     def at_block_start(self, pos: int) -> bool:
         """A `@type{` at the start of a line: bibtexparser starts a new block there, whatever came before."""
@@ -376,7 +411,7 @@ class _Scanner:
             opener = self.text[after:after + 1]
             self.block_line, self.block_pos, self.key = self.line(at), at, ""
             if opener not in ("{", "("):
-                line_start = at == 0 or self.text[self.text.rfind("\n", 0, at) + 1:at].strip() == ""
+                line_start = self.first_on_line(at)
                 if line_start and name.lower() in ENTRY_TYPES | {"string", "comment", "preamble"}:
                     self.add(at, f"`@{name}` is not followed by `{{`",
                              f"write an entry as `@{name}{{key, title = {{...}}, ...}}`")
@@ -574,11 +609,15 @@ def _file_stamp(path: Path) -> tuple[int, int, str]:
 def parse_bib_file(path: Path, root: Path | None = None) -> tuple[list[Source], Problems]:
     """Parse one .bib file; every failed block becomes a problem with its line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safefs.read_text(path, path.parent)  # the loader found it inside the bib folder
     except UnicodeDecodeError as exc:
         problems = Problems(root=root)
         problems.error(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8",
                        code="encoding")
+        return [], problems
+    except safefs.UnsafePath as exc:
+        problems = Problems(root=root)
+        problems.error(path, None, exc.message, exc.hint, code="unsafe-path")
         return [], problems
     return parse_bib_text(text, path, root)
 
@@ -589,8 +628,13 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
     text = text.removeprefix("\ufeff")
     hygiene.check_text(text, path, problems)
     issues = scan_bibtex(text)
-    for issue in issues:
+    for issue in issues[:MAX_SYNTAX_ISSUES]:
         problems.error(path, issue.line, issue.message, issue.hint, code="bibtex-syntax")
+    if len(issues) > MAX_SYNTAX_ISSUES:  # not a source list any more: parsing it would only cost time
+        problems.error(path, issues[MAX_SYNTAX_ISSUES].line, f"{len(issues) - MAX_SYNTAX_ISSUES} more BibTeX syntax "
+                       "errors; no source was read from this file", "fix the errors listed above first",
+                       code="bibtex-syntax")
+        return [], problems
     explained = {issue.block_line for issue in issues}
     macros = ResolveMacrosMiddleware()
     try:
@@ -631,6 +675,10 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
         entries += RemoveEnclosingMiddleware().transform(macros.transform(extra)).entries
         entries.sort(key=lambda e: e.start_line or 0)
     broken_macros = {issue.key.lower() for issue in issues if issue.block == "string"}
+    for start_line, what in macros.too_long:
+        problems.error(path, (start_line or 0) + 1, f"{what} is longer than {MAX_VALUE:,} characters once its "
+                       "@string macros are expanded", "write the value out; macros that repeat each other grow "
+                       "exponentially", code="bibtex-string")
     for entry, field_key, macro in macros.undefined:
         if macro.lower() in broken_macros:
             continue  # its @string has a syntax error, reported above

@@ -75,18 +75,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _mkdocs_config_file(root: Path) -> str:
-    """mkdocs.yml, once it is known to be safe to hand to MkDocs (which loads it with PyYAML's unsafe loader)."""
-    from .config import mkdocs_yml_problems
+def _mkdocs_config_file(root: Path) -> str | None:
+    """mkdocs.yml, once it and docs/ are known to be safe to hand to MkDocs (which loads the file with PyYAML's
+    unsafe loader and walks docs/ following links)."""
+    from .project import preflight
 
     config_file = root / "mkdocs.yml"
     if not config_file.exists():
         raise SystemExit(f"report: no mkdocs.yml in {root}")
-    unsafe = mkdocs_yml_problems(root)
-    if unsafe:
-        for problem in unsafe:
+    problems = preflight(root)
+    if problems.errors:
+        for problem in problems.sorted():
             print(problem.format(), file=sys.stderr)
-        raise SystemExit(f"report: {len(unsafe)} error(s) in mkdocs.yml; MkDocs was not started")
+        print(f"report: {len(problems.errors)} error(s); MkDocs was not started", file=sys.stderr)
+        return None
     return str(config_file)
 
 
@@ -120,7 +122,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve()
     _log_inertly()
-    config = load_config(_mkdocs_config_file(root), strict=args.strict)
+    config_file = _mkdocs_config_file(root)
+    if config_file is None:
+        return EXIT_PROBLEMS
+    config = load_config(config_file, strict=args.strict)
     site_dir = Path(config.site_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
     config.site_dir = str(staging)
@@ -152,7 +157,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve()
     _log_inertly(logging.INFO)
-    serve(config_file=_mkdocs_config_file(root), dev_addr=args.dev_addr, livereload=True)
+    config_file = _mkdocs_config_file(root)
+    if config_file is None:
+        return EXIT_PROBLEMS
+    serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True)
     return EXIT_OK
 
 

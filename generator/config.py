@@ -148,7 +148,8 @@ def problems_path(root: Path, path: Path) -> str:
 
 
 def trusted_docs_files(root: Path) -> set[str]:
-    """The docs/ files mkdocs.yml lists as the site's own scripts and stylesheets (reviewed as code)."""
+    """The docs/ files mkdocs.yml lists as the site's own scripts, stylesheets and hooks (reviewed as code), as
+    paths relative to docs/."""
     try:
         data = read_mkdocs_yml(root / "mkdocs.yml")
     except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
@@ -159,6 +160,10 @@ def trusted_docs_files(root: Path) -> set[str]:
             value = item.get("path") if isinstance(item, dict) else item
             if isinstance(value, str):
                 listed.add(value.lstrip("/"))
+    docs_dir = str(data.get("docs_dir") or "docs").strip("/")
+    for item in data.get("hooks") or []:  # relative to mkdocs.yml, not to docs/
+        if isinstance(item, str) and item.startswith(f"{docs_dir}/"):
+            listed.add(item[len(docs_dir) + 1:])
     return listed
 
 

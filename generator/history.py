@@ -87,46 +87,57 @@ class Git:
         return out.decode().split()
 
     def read(self, objects: list[str]) -> list[tuple[str, bytes] | None]:
-        """Many blobs in one `git cat-file --batch`: (blob id, bytes), or None where missing."""
+        """Many blobs in one `git cat-file --batch`: (blob id, bytes), or None where missing, not a blob, or larger
+        than safefs.MAX_READ_BYTES (sizes are asked first: a pull request may commit a huge file to an old
+        version)."""
         if not objects:
             return []
-        out = self.run("cat-file", "--batch", stdin="".join(f"{o}\n" for o in objects).encode("utf-8"))
-        results: list[tuple[str, bytes] | None] = []
+        checked = self.run("cat-file", "--batch-check", stdin="".join(f"{o}\n" for o in objects).encode("utf-8"))
+        wanted: list[str | None] = []
+        for line in checked.decode("utf-8", "replace").splitlines():
+            header = line.split(" ")
+            ok = len(header) == 3 and header[1] == "blob" and int(header[2]) <= safefs.MAX_READ_BYTES
+            wanted.append(header[0] if ok else None)
+        ids = [o for o in wanted if o is not None]
+        out = self.run("cat-file", "--batch", stdin="".join(f"{o}\n" for o in ids).encode("utf-8")) if ids else b""
+        blobs: dict[str, bytes] = {}
         pos = 0
-        for _ in objects:
+        for _ in ids:
             end = out.index(b"\n", pos)
-            header = out[pos:end].decode("utf-8", "replace").split(" ")
+            blob, _kind, size = out[pos:end].decode("utf-8", "replace").split(" ")
             pos = end + 1
-            if len(header) != 3 or header[1] != "blob":
-                if len(header) == 3:  # a tree or commit: skip its content
-                    pos += int(header[2]) + 1
-                results.append(None)
-                continue
-            size = int(header[2])
-            results.append((header[0], out[pos:pos + size]))
-            pos += size + 1
-        return results
+            blobs[blob] = out[pos:pos + int(size)]
+            pos += int(size) + 1
+        return [(o, blobs[o]) if o is not None else None for o in wanted]
 
     def files(self, commit: str, paths: list[str]) -> dict[str, str]:
         """Regular files under `paths` at `commit`: project-relative path → blob id."""
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *[self.path(p) for p in paths])
+        return {path: blob for path, (blob, _size) in self.sized_files(commit, paths).items()}
+
+    def sized_files(self, commit: str, paths: list[str]) -> dict[str, tuple[str, int]]:
+        """Regular files under `paths` at `commit`: project-relative path → (blob id, size in bytes)."""
+        out = self.run("ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", *[self.path(p) for p in paths])
         files = {}
         for record in out.split(b"\0"):
             if not record:
                 continue
             meta, _, name = record.partition(b"\t")
-            mode, kind, blob = meta.decode().split(" ")
+            mode, kind, blob, size = meta.decode().split()
             if kind != "blob" or mode not in ("100644", "100755"):
                 continue  # symlinks and submodules are not content
             path = name.decode("utf-8", "surrogateescape")
             if path.startswith(self.prefix):
-                files[path[len(self.prefix):]] = blob
+                files[path[len(self.prefix):]] = (blob, int(size))
         return files
 
     def materialise(self, commit: str, paths: list[str], dest: Path) -> list[str]:
-        """Write the files under `paths` as they were at `commit` into `dest`; returns their relative paths."""
-        files = self.files(commit, paths)
-        blobs = self.read(list(files.values()))
+        """Write the files under `paths` as they were at `commit` into `dest`; returns their relative paths.
+        GitError when one is larger than safefs.MAX_READ_BYTES (it is never read)."""
+        files = self.sized_files(commit, paths)
+        large = sorted(path for path, (_blob, size) in files.items() if size > safefs.MAX_READ_BYTES)
+        if large:
+            raise GitError(f"`{large[0]}` at commit {commit[:12]} {safefs.too_large(files[large[0]][1])}")
+        blobs = self.read([blob for blob, _size in files.values()])
         root = dest.resolve()
         for relative, blob in zip(files, blobs, strict=True):
             target = (dest / relative).resolve()
@@ -261,7 +272,11 @@ def render_commit(project: Project, git: Git, commit: str, slug: str) -> Version
     current = project.config or load_site_config(project.root)
     with tempfile.TemporaryDirectory(prefix="report-archive-") as tmp_name:
         tmp = Path(tmp_name)
-        git.materialise(commit, _report_paths(current, slug), tmp)
+        try:
+            git.materialise(commit, _report_paths(current, slug), tmp)
+        except GitError as exc:
+            project.archives[key] = f"could not be read ({exc})"
+            return cast(str, project.archives[key])
         config = _archive_config(tmp, current)
         formatter = project.formatter if config.csl_style == current.csl_style else None
         archived = Project(root=tmp, config=config, formatter=formatter)
@@ -387,8 +402,12 @@ def _tree_files(folder: Path) -> dict[str, bytes]:
     """The readable files of a report folder; links out of it and special files are left out (the build reports
     them) and never read."""
     files, _ = safefs.walk_files(folder, "")
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files
-            if not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+    contents = {}
+    for path in files:
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            with contextlib.suppress(safefs.UnsafePath):  # too large: the build reports it
+                contents[path.relative_to(folder).as_posix()] = safefs.read_bytes(path, folder)
+    return contents
 
 
 def changed_files(old: Path, new: Path) -> list[str]:
@@ -407,32 +426,36 @@ def check_base(project: Project, result: BuildResult, ref: str) -> None:
         result.problems.error(project.root / MKDOCS_YML, None, f"cannot compare with `{ref}`: {exc}",
                               "run inside a git clone with the base commit fetched (fetch-depth: 0)", code="git")
         return
-    with checkout(git, commit, [config.content_dir]) as base:
-        for report in result.reports:
-            old_folder = base / config.content_dir / report.slug
-            files = changed_files(old_folder, report.folder)
-            if not files or not (old_folder / REPORT_FILE).exists():
-                continue  # unchanged, or a new report (its first revision is enough)
-            old = read_stamp((old_folder / REPORT_FILE).read_bytes())
-            if old is None:
-                continue
-            where = f"content changed since {ref} ({', '.join(files)})"
-            line = report.line_of("revisions")
-            if report.version <= old.version:
-                result.problems.error(
-                    report.path, line, f"report `{report.slug}`: {where} but no new revision was recorded "
-                    f"(the newest is still version {report.version})",
-                    f"add `- {{version: {old.version + 1}, date: YYYY-MM-DD, kind: update|correction|editorial, "
-                    "note: \"what changed and why\"}` to revisions", code="missing-revision")
-                continue
-            kinds = {r.kind for r in report.meta.revisions if r.version > old.version}
-            if "update" in kinds and old.checked_on and report.meta.checked_on <= old.checked_on:
-                result.problems.error(
-                    report.path, report.line_of("checked_on"),
-                    f"report `{report.slug}`: an `update` revision needs a newer checked_on than {old.checked_on} "
-                    f"(it is {report.meta.checked_on})",
-                    "set checked_on (and the revision's date) to the day you re-checked the sources",
-                    code="missing-revision")
+    try:
+        with checkout(git, commit, [config.content_dir]) as base:
+            for report in result.reports:
+                old_folder = base / config.content_dir / report.slug
+                files = changed_files(old_folder, report.folder)
+                if not files or not (old_folder / REPORT_FILE).exists():
+                    continue  # unchanged, or a new report (its first revision is enough)
+                old = read_stamp((old_folder / REPORT_FILE).read_bytes())
+                if old is None:
+                    continue
+                where = f"content changed since {ref} ({', '.join(files)})"
+                line = report.line_of("revisions")
+                if report.version <= old.version:
+                    result.problems.error(
+                        report.path, line, f"report `{report.slug}`: {where} but no new revision was recorded "
+                        f"(the newest is still version {report.version})",
+                        f"add `- {{version: {old.version + 1}, date: YYYY-MM-DD, kind: update|correction|editorial, "
+                        "note: \"what changed and why\"}` to revisions", code="missing-revision")
+                    continue
+                kinds = {r.kind for r in report.meta.revisions if r.version > old.version}
+                if "update" in kinds and old.checked_on and report.meta.checked_on <= old.checked_on:
+                    result.problems.error(
+                        report.path, report.line_of("checked_on"),
+                        f"report `{report.slug}`: an `update` revision needs a newer checked_on than {old.checked_on} "
+                        f"(it is {report.meta.checked_on})",
+                        "set checked_on (and the revision's date) to the day you re-checked the sources",
+                        code="missing-revision")
+    except GitError as exc:  # a file of the base commit too large to read
+        result.problems.error(project.root / MKDOCS_YML, None, f"cannot compare with `{ref}`: {exc}",
+                              code="git")
 
 
 @dataclass

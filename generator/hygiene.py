@@ -199,26 +199,45 @@ def html_nesting(html: str) -> int:
     return deepest
 
 
-# Python-Markdown's link patterns are quadratic in the `[` of one paragraph (20 000 of them take 90 s): a paragraph
-# may hold at most this many (500: ~0.1 s; a paragraph citing 100 sources holds ~100), and a text at most MAX_TEXT.
+# Python-Markdown's link patterns are quadratic in the `[` of one paragraph (20 000 of them take 90 s), its HTML
+# parser in the `<` that open a tag or autolink without closing it (`<a <a <a…`: 4 000 take 1.7 s), and its escape
+# pattern in a run of backslashes (160 000 take 7 s). A paragraph may hold at most MAX_BRACKETS of each (500:
+# ~0.1 s; a paragraph citing 100 sources holds ~100), a run at most MAX_BACKSLASHES, and a text at most MAX_TEXT.
 MAX_BRACKETS = 500
+MAX_BACKSLASHES = 1000
 MAX_TEXT = 1_000_000
-HEAVY_HINT = (f"a paragraph may hold at most {MAX_BRACKETS} `[` and a text at most {MAX_TEXT // 1_000_000} MB of "
-              "characters: split it")
+HEAVY_HINT = (f"a paragraph may hold at most {MAX_BRACKETS} `[` and {MAX_BRACKETS} unclosed `<`, and a text at most "
+              f"{MAX_TEXT // 1_000_000} MB of characters: split it")
+_ANGLE = re.compile(r"<(?=[A-Za-z/!?])|>")  # a `<` that may open a tag, comment or autolink; a `>` that closes
+_BACKSLASHES = re.compile(rf"\\{{{MAX_BACKSLASHES + 1},}}")
 
 
 def heavy_markup(text: str) -> tuple[int, str] | None:
     """(line, message) of the first paragraph too costly to convert, or None; one linear pass over the lines."""
     if len(text) > MAX_TEXT:
         return 1, f"text too long to convert ({len(text):,} characters)"
-    count, start = 0, 1
+    run = _BACKSLASHES.search(text)
+    if run:
+        return text.count("\n", 0, run.start()) + 1, f"too many backslashes in a row (more than {MAX_BACKSLASHES})"
+    brackets, unclosed, start, open_angle = 0, 0, 1, False
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
-            count, start = 0, number + 1
+            brackets, unclosed, start, open_angle = 0, 0, number + 1, False
             continue
-        count += line.count("[")
-        if count > MAX_BRACKETS:
+        brackets += line.count("[")
+        if brackets > MAX_BRACKETS:
             return start, f"paragraph too complex to convert (more than {MAX_BRACKETS} `[`)"
+        if "<" in line:
+            for match in _ANGLE.finditer(line):
+                if match.group() != ">":
+                    unclosed += open_angle
+                    open_angle = True
+                else:
+                    open_angle = False
+            if unclosed > MAX_BRACKETS:
+                return start, f"paragraph too complex to convert (more than {MAX_BRACKETS} unclosed `<`)"
+        elif ">" in line:
+            open_angle = False
     return None
 
 

@@ -227,7 +227,18 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
 CACHE_SUBFOLDERS = ("bib", "rendered")
 # Files MkDocs would copy from docs/ to the site as they are: opened from the site (or a downloaded preview) they
 # run script. Allowed only when mkdocs.yml, which a desk reviews as code, lists them (extra_javascript, extra_css).
-ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".xsl", ".xslt")
+ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".xsl",
+                   ".xslt", ".css", ".py")
+# What docs/ may publish as it is: files a browser shows or downloads without running anything. An allow-list,
+# since browsers run script from more types than anyone remembers (.xht, .rdf, .atom, .mml…).
+PASSIVE_SUFFIXES = frozenset({
+    ".md", ".markdown", ".txt", ".csv", ".tsv", ".json", ".bib", ".ris", ".csl",
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico", ".bmp", ".tif", ".tiff",
+    ".pdf", ".epub", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".zip", ".gz",
+    ".woff", ".woff2", ".ttf", ".otf",
+    ".mp3", ".m4a", ".ogg", ".oga", ".wav", ".mp4", ".m4v", ".webm", ".ogv", ".vtt",
+})
+PASSIVE_NAMES = frozenset({"CNAME", ".nojekyll"})  # GitHub Pages' own settings files
 
 
 def check_paths(root: Path, config: SiteConfig, problems: Problems) -> bool:
@@ -260,21 +271,64 @@ def check_paths(root: Path, config: SiteConfig, problems: Problems) -> bool:
     return ok
 
 
+def preflight(root: Path) -> Problems:
+    """What must hold before an engine is started on the project: it reads mkdocs.yml with an unsafe YAML loader
+    and walks docs/ following links, so unsafe tags, folders outside the project and links or special files in
+    docs/ stop the build before it starts (the full check runs inside the build)."""
+    problems = Problems(root=root)
+    config = _load_config(Project(root=root), problems)
+    if not problems.errors and check_paths(root, config, problems):
+        for unsafe in safefs.unsafe_entries(root / config.docs_dir, root):
+            problems.error(unsafe.path, None, unsafe.message, unsafe.hint, code="unsafe-path")
+    return problems
+
+
+def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems) -> None:
+    """A desk's own page is converted by the engine's Python-Markdown: the same hygiene and cost limits as report
+    prose, checked before the engine converts anything."""
+    try:
+        text = safefs.read_text(path, docs, root)
+    except safefs.UnsafePath as exc:
+        problems.error(path, None, exc.message, exc.hint, code="unsafe-path")
+        return
+    except (OSError, UnicodeDecodeError):
+        return  # the engine reports what it cannot read
+    hygiene.check_prose(text, path, problems)
+    heavy = hygiene.heavy_markup(text)
+    if heavy is not None:
+        problems.error(path, heavy[0], heavy[1], hygiene.HEAVY_HINT, code="too-complex")
+
+
 def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: set[str] = frozenset()) -> None:
-    """docs/ is published by the engine as it is: links out of it and special files are errors, and so are files
-    that run script when opened (HTML, SVG, JavaScript…) unless mkdocs.yml lists them or prose is trusted."""
+    """docs/ is published by the engine as it is: links out of it and special files are errors, and so is every file
+    type that is not known to be passive (HTML, SVG, JavaScript, .xht…) unless mkdocs.yml lists the file or prose is
+    trusted (`sanitize_html: false`)."""
     docs = root / config.docs_dir
     for unsafe in safefs.unsafe_entries(docs, root):
         problems.error(unsafe.path, None, unsafe.message, unsafe.hint, code="unsafe-path")
-    if not config.sanitize_html or not docs.is_dir():
+    if not docs.is_dir():
         return
     files, _ = safefs.walk_files(docs, "", root)
     for path in files:
+        if path.suffix.lower() in (".md", ".markdown"):
+            _check_docs_page(path, docs, root, problems)
+    if not config.sanitize_html:
+        return
+    for path in files:
         relative = path.relative_to(docs).as_posix()
-        if path.name.lower().endswith(ACTIVE_SUFFIXES) and relative not in trusted:
+        if relative in trusted or path.name in PASSIVE_NAMES or path.suffix.lower() in PASSIVE_SUFFIXES:
+            continue
+        if path.name.lower().endswith(ACTIVE_SUFFIXES):
             problems.error(path, None, f"`{relative}` would be published as a file that runs script in a reader's "
-                           "browser", "remove it; a script or stylesheet of the site's own is listed in mkdocs.yml "
-                           "(extra_javascript, extra_css), which is reviewed as code", code="active-file")
+                           "browser", DOCS_HINT, code="active-file")
+        else:
+            problems.error(path, None, f"`{relative}` is not a file type the site publishes as it is",
+                           "docs/ holds Markdown pages, images, PDFs and office documents, fonts, media and data "
+                           f"files ({' '.join(sorted(PASSIVE_SUFFIXES))}); " + DOCS_HINT, code="active-file")
+
+
+DOCS_HINT = ("remove it; a script or stylesheet of the site's own is listed in mkdocs.yml (extra_javascript, "
+             "extra_css, hooks), which is reviewed as code")
 
 
 def build_project(project: Project, today: dt.date | None = None) -> BuildResult:

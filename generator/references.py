@@ -178,6 +178,27 @@ _NO_TERM = object()
 PARALLEL_FROM = 200  # sources to format before worker processes pay for their start-up
 
 
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _link_first(markup: str, pattern: re.Pattern[str], url: str) -> str:
+    """Wrap the first match of `pattern` in a text node of `markup` (outside any tag and outside any `<a>`)
+    in a link to `url`. Matching never crosses a tag, so a URL that contains another URL cannot nest links."""
+    parts = _TAG_OR_TEXT.split(markup)
+    in_link = False
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag
+            name = part[1:].split(None, 1)[0].rstrip(">/").lower() if len(part) > 2 else ""
+            in_link = True if name == "a" else False if name == "/a" else in_link
+            continue
+        match = None if in_link else pattern.search(part)
+        if match:
+            anchor = f'<a href="{html.escape(url)}">{match.group(0)}</a>'
+            parts[i] = part[:match.start()] + anchor + part[match.end():]
+            return "".join(parts)
+    return markup
+
+
 def _format_in_worker(job: tuple[str, list[Source]]) -> list[FormattedReference]:
     style_path, sources = job
     formatter = _WORKER_FORMATTERS.get(style_path)
@@ -271,12 +292,14 @@ class ReferenceFormatter:
         raw = re.sub(r"^\s*(\[1\]|1\.|1\b)\s*", "", raw)  # the number is ours, not the style's
         safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None)
         text = html.unescape(nh3.clean(safe, tags=set()))
-        for url in filter(None, (safe_url(source.url), f"https://doi.org/{source.doi}" if source.doi else "")):
-            escaped = html.escape(url, quote=False)
-            if escaped in safe:
-                safe = safe.replace(escaped, f'<a href="{html.escape(url)}">{escaped}</a>', 1)
-        if source.doi:
-            escaped = html.escape(source.doi, quote=False)
-            doi_link = f'<a href="https://doi.org/{html.escape(source.doi)}">{escaped}</a>'
-            safe = re.sub(rf"(?<![/\w.]){re.escape(escaped)}(?![^<]*</a>)", lambda _m: doi_link, safe, count=1)
+        links = [(re.compile(re.escape(html.escape(url, quote=False))), url)
+                 for url in filter(None, (safe_url(source.url), f"https://doi.org/{source.doi}" if source.doi else ""))]
+        if source.doi:  # a bare DOI the style printed without its resolver
+            links.append((re.compile(rf"(?<![/\w.]){re.escape(html.escape(source.doi, quote=False))}"),
+                          f"https://doi.org/{source.doi}"))
+        for pattern, url in links:
+            safe = _link_first(safe, pattern, url)
+        # Links are added to text only, never inside a tag or another link; cleaning again is the proof.
+        safe = nh3.clean(safe, tags=_FORMAT_TAGS | {"a"}, attributes={"span": {"style"}, "a": {"href"}},
+                         url_schemes={"http", "https"}, link_rel=None)
         return FormattedReference(safe, re.sub(r"\s+", " ", text).strip())

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +28,21 @@ from .model import Report
 from .references import FormattedReference, ReferenceFormatter
 from .sanitize import REPORT_ID, clean_prose, safe_url
 
-_PLACEHOLDER = re.compile(r"RGCITE(\d+)X")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _put_citations(body: str, token: str, rendered: list[str]) -> str:
+    """Replace the citation placeholders in `body`: in text with the citation's markup, inside a tag (an image's
+    alt text, a link's title) with nothing, since markup there would break the attribute."""
+    placeholder = re.compile(rf"{token}(\d+)X")
+
+    def text(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return rendered[index] if index < len(rendered) else ""
+
+    parts = _TAG_OR_TEXT.split(body)
+    return "".join(placeholder.sub("", part) if i % 2 else placeholder.sub(text, part)
+                   for i, part in enumerate(parts))
 MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
 
 
@@ -123,6 +138,7 @@ class Renderer:
             report_citation_syntax(errors, state.problems, path, first_line)
         pieces: list[str] = []
         rendered: list[str] = []
+        token = f"RGCITE{secrets.token_hex(8).upper()}N"  # content cannot write it, even through entities
         cursor = 0
         for citation in citations:
             before = text[cursor:citation.start]
@@ -130,7 +146,7 @@ class Renderer:
                 pieces.append(before.rstrip(" "))
             else:
                 pieces.append(before)
-                pieces.append(f"RGCITE{len(rendered)}X")
+                pieces.append(f"{token}{len(rendered)}X")
                 rendered.append(self.citation(citation, state, path, first_line))
             cursor = citation.end
         pieces.append(text[cursor:])
@@ -156,7 +172,8 @@ class Renderer:
             body = ""
         if inline and body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
             body = body[3:-4]
-        body = _PLACEHOLDER.sub(lambda m: rendered[int(m.group(1))], body)
+        if rendered:
+            body = _put_citations(body, token, rendered)
         return Markup(body)  # noqa: S704 - sanitised Markdown output + our citation markup
 
     def citation(self, citation: Citation, state: CitationState, path: Path, first_line: int) -> str:

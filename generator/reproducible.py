@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from . import safefs
 from .config import load_site_config
 from .model import REPORT_FILE, report_folders
 
@@ -35,8 +36,8 @@ def content_epoch(content_dir: Path) -> int | None:
     newest: dt.date | None = None
     for folder in report_folders(content_dir):
         try:
-            text = (folder / REPORT_FILE).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = safefs.read_text(folder / REPORT_FILE, content_dir)
+        except (OSError, UnicodeDecodeError, safefs.UnsafePath):
             continue
         for match in _CONTENT_DATE.finditer(text):
             try:

@@ -14,6 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 GIT_DIR = ".git"
+MAX_READ_BYTES = 20 * 2**20  # a file the generator reads whole (a report's text, a .bib file, a style)
+TOO_LARGE_HINT = "split it; the generator reads text files of at most 20 MB"
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} KB"
+
+
+def too_large(size: int) -> str:
+    return f"is {_size(size)}, larger than the {_size(MAX_READ_BYTES)} a text file may be"
 
 
 class UnsafePath(Exception):
@@ -89,13 +99,17 @@ def _in_git_dir(resolved: Path, root: Path) -> bool:
 
 def read_text(path: Path, folder: Path, root: Path | None = None) -> str:
     """A UTF-8 text file of `folder`; UnsafePath, FileNotFoundError, OSError or UnicodeDecodeError otherwise."""
-    check_file(path, folder, root)
-    return path.read_text(encoding="utf-8")
+    return read_bytes(path, folder, root).decode("utf-8")
 
 
 def read_bytes(path: Path, folder: Path, root: Path | None = None) -> bytes:
+    """A regular file of `folder` of at most MAX_READ_BYTES; UnsafePath otherwise."""
     check_file(path, folder, root)
-    return path.read_bytes()
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_READ_BYTES:
+            raise UnsafePath(path, too_large(size), TOO_LARGE_HINT)
+        return file.read(MAX_READ_BYTES + 1)
 
 
 def check_folder(path: Path, root: Path, what: str, *, allow_symlink: bool = True) -> str:
@@ -153,8 +167,9 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 
 def unsafe_entries(folder: Path, root: Path | None = None) -> list[UnsafePath]:
-    """Every entry below `folder` that a build could publish or read but must not: symbolic links that leave the
-    folder, and special files (pipes, devices, sockets)."""
+    """Every entry below `folder` that a build could publish or read but must not: symbolic links to folders (which
+    engines follow, in loops if they point up), links to files outside the folder, and special files (pipes,
+    devices, sockets)."""
     refused: list[UnsafePath] = []
     if not folder.is_dir():
         return refused
@@ -165,6 +180,9 @@ def unsafe_entries(folder: Path, root: Path | None = None) -> list[UnsafePath]:
             if not is_inside(path, folder):
                 refused.append(UnsafePath(path, f"is a symbolic link to a folder outside {_label(folder, root)}",
                                           "replace the link with the folder itself"))
+            else:  # engines follow links to folders: one that points up (`docs/a -> .`) is a walk without end
+                refused.append(UnsafePath(path, "is a symbolic link to a folder",
+                                          "replace the link with the folder itself (or a copy of it)"))
             continue
         try:
             check_file(path, folder, root)

@@ -124,6 +124,9 @@ HYGIENE_SHAPES: dict[str, Callable[[int], str]] = {
     "bidi controls": _repeat("\u202e"),
     "indentation": lambda n: " " * (n - 3) + "- x",
     "footnote markers": _repeat("[^1]: "),
+    "open tags in lines": _repeat("<a <b\n"),
+    "closed tags in lines": _repeat("<b>x</b>\n"),
+    "backslashes": _repeat("\\"),
 }
 
 
@@ -134,7 +137,7 @@ def test_hygiene_checks_run_a_linear_number_of_python_lines(shape: str) -> None:
     for n in SIZES:
         text = HYGIENE_SHAPES[shape](n)
         counts.append(counter.run(hygiene.check_prose, text, Path("x.md"), Problems())
-                      + counter.run(hygiene.html_nesting, text))
+                      + counter.run(hygiene.html_nesting, text) + counter.run(hygiene.heavy_markup, text))
     _assert_linear(shape, counts)
 
 
@@ -243,3 +246,87 @@ def test_paragraphs_too_costly_for_python_markdown_are_refused_not_converted(mak
     assert main(["check", str(root)]) == 1
     assert ("content/example/evidence.md:3: error: paragraph too complex to convert (more than 500 `[`)"
             in capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("shape", "message"), [
+    pytest.param("<a " * 20_000, "paragraph too complex to convert (more than 500 unclosed `<`)", id="open-tags"),
+    pytest.param("<http://a " * 20_000, "paragraph too complex to convert (more than 500 unclosed `<`)",
+                 id="open-autolinks"),
+    pytest.param("<!-- " * 20_000, "paragraph too complex to convert (more than 500 unclosed `<`)", id="open-comments"),
+    pytest.param("\\" * 200_000, "too many backslashes in a row (more than 1000)", id="backslashes"),
+])
+def test_html_and_escape_shapes_too_costly_are_refused(make_project, capsys, shape: str, message: str) -> None:
+    """Python-Markdown's HTML parser is quadratic in unclosed `<` of a block, its escape pattern in a backslash run:
+    20 000 `<a ` took minutes."""
+    from generator.cli import main
+
+    root = make_project(**{"content/example/evidence.md": "Fine [@beta2024].\n\n" + shape + "\n"})
+    assert main(["check", str(root)]) == 1
+    assert f"content/example/evidence.md:3: error: {message}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("shape", [
+    "<b>x</b> " * 3000, "x < 5 and y > 3; " * 3000, "<table>" + "<tr><td>a</td></tr>" * 2000 + "</table>",
+    "\\\\ " * 5000, "<a " * 400 + "\n\n" + "<a " * 400,
+])
+def test_ordinary_html_and_escapes_are_not_limited(shape: str) -> None:
+    assert hygiene.heavy_markup(shape) is None
+
+
+
+@pytest.mark.parametrize(("shape", "message"), [
+    pytest.param("<a " * 20_000, "paragraph too complex to convert (more than 500 unclosed `<`)", id="open-tags"),
+    pytest.param("[" * 20_000, "paragraph too complex to convert (more than 500 `[`)", id="brackets"),
+    pytest.param("- " * 500 + "x", "nested too deeply", id="nesting"),
+])
+def test_a_desks_own_page_is_held_to_the_same_limits(make_project, capsys, monkeypatch, shape: str,
+                                                     message: str) -> None:
+    """docs/ pages are converted by the engine, not by us: they are checked before it starts converting."""
+    from generator.cli import main
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project(**{"docs/about.md": "# About\n\n" + shape + "\n"})
+    assert main(["check", str(root)]) == 1
+    assert f"docs/about.md:3: error: {message}" in capsys.readouterr().out
+    assert main(["build", str(root), "--no-pdf"]) == 1
+    assert not (root / "site").exists()
+
+
+BIB_SHAPES: dict[str, Callable[[int], str]] = {
+    "a line of @": _repeat("@"),
+    "@ and spaces": _repeat(" @"),
+    "unclosed entries": _repeat("@a{k,\n"),
+    "unclosed keys": _repeat("@a{"),
+    "strings without names": _repeat("@string{"),
+}
+
+
+@pytest.mark.parametrize("shape", BIB_SHAPES)
+def test_bibtex_scanner_runs_a_linear_number_of_python_lines(shape: str) -> None:
+    """A line of 100 000 `@` once took the scanner 9 s (each `@` looked back to the start of its line)."""
+    from generator import bib
+
+    counter = LineCounter(bib)
+    _assert_linear(shape, [counter.run(bib.scan_bibtex, BIB_SHAPES[shape](n)) for n in SIZES])
+
+
+def test_a_bib_file_of_syntax_errors_is_not_parsed_further(tmp_path) -> None:
+    from generator.bib import MAX_SYNTAX_ISSUES, parse_bib_text
+
+    sources, problems = parse_bib_text("@a{k,\n" * 50_000, tmp_path / "a.bib")
+    assert sources == [] and len(problems.errors) == MAX_SYNTAX_ISSUES + 1
+    assert problems.errors[-1].message == "24800 more BibTeX syntax errors; no source was read from this file"
+
+
+def test_string_macros_that_double_are_refused_before_they_grow(tmp_path) -> None:
+    """`@string{a1 = a0 # a0}` forty times over would be a terabyte: values stop at MAX_VALUE characters."""
+    from generator.bib import parse_bib_text
+
+    text = ('@string{a0 = "xxxxxxxx"}\n' + "".join(f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 40))
+            + "@misc{big, title = a39, year = {2020}}\n@misc{fine, title = a10 # a10, year = {2020}}\n")
+    sources, problems = parse_bib_text(text, tmp_path / "a.bib")
+    assert [(p.line, p.message) for p in problems.errors] == [
+        (15, "@string `a14` is longer than 100,000 characters once its @string macros are expanded"),
+        (41, "`big`: field `title` is longer than 100,000 characters once its @string macros are expanded"),
+    ]
+    assert {s.key: len(s.fields.get("title", "")) for s in sources} == {"big": 0, "fine": 16384}

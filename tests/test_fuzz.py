@@ -292,7 +292,7 @@ hostile_text = st.one_of(
     st.sampled_from(["</script><script>alert(1)</script>", "<!--", "]]>", "{{ 7*7 }}", "[@nope]", "[@alpha2025",
                      "<img src=x onerror=alert(1)>", "javascript:alert(1)", "\u2028", "&amp;", "`</script>`",
                      "bell \x07", "\u202eevil", "[@t\u0430ss2025]", "- " * 60 + "x", ">" * 120 + " x",
-                     "<div>" * 120, "*a " * 120 + "x", "\ud800"]),
+                     "<div>" * 120, "*a " * 120 + "x", "\ud800", "RGCITE5X", "RGCIT&#69;0X"]),
 )
 
 
@@ -332,7 +332,7 @@ def test_any_text_renders_or_is_reported(root: Path, renderer: Renderer, edits: 
 PROSE_TOKENS = ["> ", ">", "- ", "* ", "1. ", "    ", "\t", "x", "\n", "\n\n", "*a ", "*", "**", "_", "<div>", "</div>",
                 '<div markdown="1">\n', "<ul><li>", "<table><tr><td>", ": ", "a\n: ", "[^1]: ", "<span>", "```\n", "`",
                 "[@alpha2025]", "[@nope", "[@t\u0430ss2025]", "\x07", "\u202e", "\r", "\x85", "- " * 30, "> " * 30,
-                "<div>" * 30, "*a " * 30]
+                "<div>" * 30, "*a " * 30, "RGCITE0X", "RGCITE99X", "RGCIT&#69;7X", "![a [@alpha2025]](x.png)"]
 prose_texts = st.one_of(st.lists(st.sampled_from(PROSE_TOKENS), max_size=80).map("".join), st.text(max_size=200))
 PROSE_PATH = "content/example/summary.md"
 

@@ -321,3 +321,37 @@ def test_sanitising_prose_is_a_setting(make_project, sanitize: bool) -> None:
     html_out = str(result.rendered[0].sections[0]["html"])
     assert ("<iframe" in html_out) is (not sanitize)
     assert "Widget" in html_out
+
+
+@pytest.mark.parametrize("style", ["ieee", "apa"])
+@pytest.mark.parametrize(("url", "doi"), [
+    ("https://doi.org/10.1234/x/onmouseover=alert(1)//ZZ", "10.1234/x/onmouseover=alert(1)//"),
+    ("https://x.org/10.1/a", "10.1/a"),
+    ("https://x.org/a?b=https://doi.org/10.9/z", "10.9/z"),
+])
+def test_links_added_to_a_reference_never_nest_or_add_attributes(tmp_path, url: str, doi: str, style: str) -> None:
+    """The url and DOI links are added after the style formats the entry; one that contains the other must not
+    open a link inside another link's href (that turned the DOI's text into an event-handler attribute)."""
+    source = Source("k", "online", {"title": "T", "url": url, "doi": doi, "date": "2025"}, tmp_path / "a.bib", 1)
+    formatted = ReferenceFormatter(style).format(source)
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attrs: list[list[tuple[str, str | None]]] = []
+            self.depth = self.deepest = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self.attrs.append(attrs)
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+
+        def handle_endtag(self, tag: str) -> None:
+            self.depth -= tag == "a"
+
+    links = Links()
+    links.feed(formatted.html)
+    assert links.attrs and all([name for name, _ in attrs] == ["href"] for attrs in links.attrs)
+    assert links.deepest == 1
+    assert {value for attrs in links.attrs for _, value in attrs} <= {url, f"https://doi.org/{doi}"}

@@ -81,6 +81,10 @@ def _link(path: Path, target: Path) -> None:
                  "docs/assets: error: is a symbolic link to a folder outside docs/", id="docs-folder-to-outside"),
     pytest.param(lambda root, out: os.mkfifo(root / "docs" / "pipe.md"),
                  "docs/pipe.md: error: is a named pipe, not a regular file", id="docs-fifo"),
+    pytest.param(lambda root, out: _link(root / "docs/loop", Path(".")),
+                 "docs/loop: error: is a symbolic link to a folder", id="docs-folder-loop"),
+    pytest.param(lambda root, out: _link(root / "docs/sub/up", Path("..")),
+                 "docs/sub/up: error: is a symbolic link to a folder", id="docs-folder-loop-below"),
 ])
 def test_links_out_of_their_folder_are_errors_and_never_read(make_project, outside, capsys, make_link,
                                                                expected: str) -> None:
@@ -90,6 +94,25 @@ def test_links_out_of_their_folder_are_errors_and_never_read(make_project, outsi
     code, text = _check(root, capsys)
     assert code == 1
     assert expected in text, text
+
+
+@pytest.mark.parametrize("make_link", [
+    pytest.param(lambda root, out: _link(root / "docs/loop", Path(".")), id="loop"),
+    pytest.param(lambda root, out: os.mkfifo(root / "docs" / "pipe.md"), id="fifo"),
+    pytest.param(lambda root, out: _link(root / "docs/leak.md", out / "secret.md"), id="outside"),
+])
+def test_build_and_serve_stop_before_the_engine_walks_unsafe_docs(make_project, outside, capsys, monkeypatch,
+                                                                   make_link) -> None:
+    """MkDocs walks docs/ following links (a link that points up never ends) and opens pipes (which block) before
+    any plugin runs: `report build` and `report serve` check docs/ first."""
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project()
+    make_link(root, outside)
+    for command in (["build", str(root)], ["serve", str(root)]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "docs/" in err and "MkDocs was not started" in err
+    assert not (root / "site").exists()
 
 
 def test_a_section_that_is_a_named_pipe_is_refused_without_blocking(make_project, capsys) -> None:
@@ -210,3 +233,58 @@ def test_versions_from_git_history_follow_the_same_rules(tmp_path, outside, monk
     for path in (root / "site").rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_a_huge_file_in_an_old_commit_is_never_read(tmp_path, monkeypatch, capsys) -> None:
+    """Sizes come from git before any blob is read: a pull request that adds a huge file to an old version (or a
+    base commit) gets a warning for that archive, and the build never holds the file in memory."""
+    from generator import history, safefs
+
+    from .conftest import minimal_files, write_tree
+    from .gitrepo import V2_REPORT
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    monkeypatch.setattr(safefs, "MAX_READ_BYTES", 4096)
+    root = tmp_path / "project"
+    write_tree(root, minimal_files(**{"content/example/evidence.md": "x" * 5000 + "\n"}))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Desk")
+    git(root, "config", "user.email", "desk@example.invalid")
+    (root / ".gitignore").write_text("site/\n.cache/\n", encoding="utf-8")
+    v1 = commit(root, "v1 with a huge file", DATES["v1"])
+    write_tree(root, {"content/example/report.yml": V2_REPORT, "content/example/evidence.md": "The study [@beta2024].\n"})
+    commit(root, "v2", DATES["v2"])
+
+    repo = history.Git.open(root)
+    blob = repo.files(v1, ["content"])["content/example/evidence.md"]
+    read: list[bytes] = []
+    real_git = history._git
+
+    def spy(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
+        out = real_git(cwd, *args, stdin=stdin)
+        read.append(out if args[:2] == ("cat-file", "--batch") else b"")
+        return out
+
+    monkeypatch.setattr(history, "_git", spy)
+    assert repo.read([blob, f"{v1}:content/example/report.yml"])[0] is None
+    assert all(b"x" * 5000 not in out for out in read)
+    with pytest.raises(history.GitError, match=r"`content/example/evidence.md` at commit \w{12} is 4.9 KB, larger "):
+        repo.materialise(v1, ["content"], tmp_path / "out")
+
+    assert main(["build", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "version 1 of `example`" in err and "could not be read" in err and "larger than" in err
+    assert not (root / "site/example/v1").exists()
+    assert main(["check", str(root), "--base", v1]) == 1
+    assert "cannot compare with" in capsys.readouterr().out
+
+
+def test_files_larger_than_the_limit_are_errors_and_never_read(make_project, monkeypatch, capsys) -> None:
+    from generator import safefs
+
+    monkeypatch.setattr(safefs, "MAX_READ_BYTES", 4096)
+    root = make_project(**{"content/example/evidence.md": "x" * 5000 + "\n", "bib/huge.bib": "%" * 5000 + "\n"})
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert "content/example/evidence.md: error: is 4.9 KB, larger than the 4.0 KB a text file may be" in text
+    assert "bib/huge.bib: error: is 4.9 KB, larger than the 4.0 KB a text file may be" in text

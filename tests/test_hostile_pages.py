@@ -232,7 +232,7 @@ def test_the_title_anchor_never_takes_a_reserved_id(question: str) -> None:
     assert not heading_id(question).startswith("_")
 
 
-@pytest.mark.parametrize("name", ["evil.html", "img/logo.svg", "js/evil.js", "feed.xsl"])
+@pytest.mark.parametrize("name", ["evil.html", "img/logo.svg", "js/evil.js", "feed.xsl", "page.xht", "css/x.css"])
 def test_docs_files_that_run_script_when_opened_are_errors(make_project, capsys, name: str) -> None:
     """MkDocs copies docs/ files to the site as they are: an HTML or SVG file there runs script on the desk's own
     domain (and in a downloaded preview)."""
@@ -240,6 +240,23 @@ def test_docs_files_that_run_script_when_opened_are_errors(make_project, capsys,
     assert main(["check", str(root)]) == 1
     assert (f"docs/{name}: error: `{name}` would be published as a file that runs script in a reader's browser"
             in capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("name", ["feed.rdf", "news.atom", "formula.mml", "README", "data.unknown", "x.XHT.bak",
+                                  ".hidden/notes.rdf"])
+def test_docs_file_types_not_known_to_be_passive_are_errors(make_project, capsys, name: str) -> None:
+    """Browsers run script from more file types than a deny-list remembers: docs/ publishes known passive types."""
+    root = make_project(**{f"docs/{name}": "<x:script xmlns:x='http://www.w3.org/1999/xhtml'>alert(1)</x:script>\n"})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert f"{name}: error: `{name}` is not a file type the site publishes as it is" in out
+    assert "hint: docs/ holds Markdown pages, images" in out
+
+
+@pytest.mark.parametrize("name", ["img/photo.JPG", "files/source.pdf", "CNAME", ".nojekyll", "data/table.csv"])
+def test_passive_docs_files_pass(make_project, capsys, name: str) -> None:
+    root = make_project(**{f"docs/{name}": "x\n"})
+    assert main(["check", str(root)]) == 0, capsys.readouterr().out
 
 
 def test_scripts_and_stylesheets_mkdocs_yml_lists_are_the_sites_own(make_project, monkeypatch) -> None:

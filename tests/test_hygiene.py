@@ -3,6 +3,7 @@ deep for a parser's stack; each a located problem through `report check`, never 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,21 @@ def test_every_check_is_linear_enough_for_large_files() -> None:
 def test_html_nesting_counts_elements_not_void_ones() -> None:
     assert hygiene.html_nesting("<div><p>a<br><img src=x>b</p><hr/></div><p>c</p>") == 2
     assert hygiene.html_nesting("<ul><li><ul><li>x</li></ul></li></ul>") == 4
+
+
+@pytest.mark.parametrize("text", ["RGCITE0X and RGCITE99X", "RGCIT&#69;3X", "x RGCITE0X [@alpha2025]"])
+def test_text_that_looks_like_an_internal_placeholder_is_text(root_renderer: tuple[Renderer, Problems], text: str) -> None:
+    """Citations wait in the Markdown as placeholders; content that writes one (even as an entity the sanitiser
+    decodes) is neither replaced by citation markup nor an IndexError."""
+    renderer, problems = root_renderer
+    state = CitationState(None, renderer.bib, renderer.formatter, problems)  # type: ignore[arg-type]
+    body = str(renderer.prose(text, state, Path("x.md")))
+    assert body.count('class="rg-cite"') == text.count("[@") and "RGCIT" in body
+
+
+def test_a_citation_inside_an_attribute_never_breaks_it(root_renderer: tuple[Renderer, Problems]) -> None:
+    renderer, problems = root_renderer
+    state = CitationState(None, renderer.bib, renderer.formatter, problems)  # type: ignore[arg-type]
+    body = str(renderer.prose('![alt [@alpha2025]](x.png "title [@alpha2025]") and [@alpha2025]', state, Path("x.md")))
+    expected = r'<p><img alt="alt ?" src="x.png" title="title ?"> and <span class="rg-cite" id="cite-\d+">.*</p>'
+    assert re.fullmatch(expected, body, re.S)
