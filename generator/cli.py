@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import Problem, Severity, inert, inert_json
+from .errors import Problem, Problems, Severity, inert, inert_json
 from .project import Project, build_project
 from .reproducible import build_epoch
 
@@ -114,6 +114,44 @@ def _log_inertly(level: int = logging.WARNING) -> None:
         mkdocs_log.setLevel(level)
 
 
+ENGINES = ("mkdocs", "zensical")
+
+
+def _engine(args: argparse.Namespace, root: Path) -> str:
+    if args.engine:
+        return str(args.engine)
+    from .config import read_mkdocs_yml
+
+    for plugin in read_mkdocs_yml(root / "mkdocs.yml").get("plugins") or []:
+        if isinstance(plugin, dict) and isinstance(plugin.get("report"), dict):
+            engine = plugin["report"].get("engine")
+            return engine if engine in ENGINES else "mkdocs"
+    return "mkdocs"
+
+
+def _zensical_missing() -> int:
+    print("report: the zensical engine needs Zensical (pip install zensical)", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_build_zensical(args: argparse.Namespace, root: Path) -> int:
+    from . import zensical_engine
+    from .config import read_mkdocs_yml
+
+    if not zensical_engine.available():
+        return _zensical_missing()
+    site_dir = root / (read_mkdocs_yml(root / "mkdocs.yml").get("site_dir") or "site")
+    with build_epoch(root):
+        site, written = zensical_engine.build(root, site_dir, pdf=not args.no_pdf)
+    for problem in site.problems.sorted():
+        print(problem.format(), file=sys.stderr)
+    if not written or (args.strict and site.problems.items):
+        print(f"report: {len(site.problems.errors)} error(s); {site_dir.name}/ left as it was", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"report: site built with Zensical in {site_dir}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build into a temporary folder and swap it in only on success, so a failed build keeps the old site."""
     from mkdocs.commands.build import build
@@ -125,6 +163,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     config_file = _mkdocs_config_file(root)
     if config_file is None:
         return EXIT_PROBLEMS
+    if _engine(args, root) == "zensical":
+        return cmd_build_zensical(args, root)
     config = load_config(config_file, strict=args.strict)
     site_dir = Path(config.site_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
@@ -160,6 +200,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config_file = _mkdocs_config_file(root)
     if config_file is None:
         return EXIT_PROBLEMS
+    if _engine(args, root) == "zensical":
+        from . import zensical_engine
+
+        if not zensical_engine.available():
+            return _zensical_missing()
+
+        def report(problems: Problems) -> None:
+            for problem in problems.sorted():
+                print(problem.format(), file=sys.stderr)
+
+        zensical_engine.serve(root, args.dev_addr, report)
+        return EXIT_OK
     serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True)
     return EXIT_OK
 
@@ -278,11 +330,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--strict", action="store_true", help="fail on warnings")
     p.add_argument("--no-pdf", action="store_true", help="skip PDF export")
+    p.add_argument("--engine", choices=ENGINES, help="site engine (default: the `engine` setting, else mkdocs)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("serve", help="live preview; edits in content/ or bib/ reload the page")
     p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    p.add_argument("--engine", choices=ENGINES, help="site engine (default: the `engine` setting, else mkdocs)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("pdf", help="export reports as PDF (default: all, into site/<slug>/<slug>.pdf)")

@@ -58,6 +58,7 @@ class SiteConfig(BaseModel):
     pdf: bool = True
     page_size: Literal["A4", "Letter"] = "A4"
     cache_dir: str = ".cache/report"
+    engine: Literal["mkdocs", "zensical"] = "mkdocs"  # what `report build` and `report serve` run
     site_name: str = ""
     site_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>`]+)?$")  # links in pages, PDFs and the feed
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from .config import Rating, SiteConfig
 from .errors import inert
 from .model import Claim, Report, Revision
-from .render import RenderedReport, Renderer, front_matter
+from .render import PageOutput, RenderedReport, Renderer, permalink_macro, toc_tokens
 
 Op = Literal["equal", "delete", "insert"]
 PARAGRAPH = "¶"
@@ -398,10 +398,10 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
             continue
         fields = [d for (label, a), (_, b) in zip(_claim_fields(before), _claim_fields(claim), strict=True)
                   if (d := text_diff(label, a or None, b or None, f"claim-{claim.id}-{_anchor(label)[5:]}")) is not None]
-        change = ClaimChange(claim.id, claim.claim, _rating(old.config, before.rating), _rating(new.config, claim.rating),
-                             fields)
-        if change.rerated or change.fields:
-            diff.claims_changed.append(change)
+        claim_change = ClaimChange(claim.id, claim.claim, _rating(old.config, before.rating),
+                                   _rating(new.config, claim.rating), fields)
+        if claim_change.rerated or claim_change.fields:
+            diff.claims_changed.append(claim_change)
 
     old_sources, new_sources = _sources(old), _sources(new)
     diff.sources_added = [s for k, s in new_sources.items() if k not in old_sources]
@@ -423,9 +423,9 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
             diff.texts.append(change)
     for key, label, text in old_parts:
         if key not in matched.values():
-            change = text_diff(label, text, None, _anchor(key))
-            if change is not None:
-                diff.texts.append(change)
+            removed = text_diff(label, text, None, _anchor(key))
+            if removed is not None:
+                diff.texts.append(removed)
     if not diff.content_changed and not files:
         diff.status = "unchanged"
     return diff
@@ -434,13 +434,16 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
 # -- the changes page (HTML in Markdown, through a Jinja template) ------------------------------
 
 
-def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is_latest: bool) -> str:
+def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is_latest: bool,
+                 permalink: str | None = None) -> PageOutput:
     """The `<slug>/v<N>/changes/` page: what changed from version N-1 to N, for readers."""
     meta = {"title": f"What changed in version {diff.new_version}: {diff.title}",
             "description": f"Changes from version {diff.old_version} to version {diff.new_version} of {diff.title}",
             "search": {"exclude": True}}
-    return front_matter(meta) + renderer.env.get_template("changes_page.md").render(
-        d=diff, links=links, is_latest=is_latest, fmt=renderer.format_date, context=PAGE_CONTEXT)
+    body = renderer.env.get_template("changes_page.html").render(
+        d=diff, links=links, is_latest=is_latest, fmt=renderer.format_date, context=PAGE_CONTEXT,
+        permalink=permalink_macro(permalink))
+    return PageOutput(meta, body, toc_tokens(body, depth=3))
 
 
 # -- PR Markdown ----------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class Problems:
 
     items: list[Problem] = field(default_factory=list)
     root: Path | None = None
+    _seen: set[Problem] = field(default_factory=set, repr=False, compare=False)
 
     def relative(self, path: str | Path) -> str:
         """A path as shown in messages: relative to the project root when it is inside it."""
@@ -79,10 +80,19 @@ class Problems:
         return path.as_posix()
 
     def error(self, path: str | Path, line: int | None, message: str, hint: str = "", code: str = "") -> None:
-        self.items.append(Problem(self.relative(path), line, message, hint, Severity.ERROR, code))
+        self._add(Problem(self.relative(path), line, message, hint, Severity.ERROR, code))
 
     def warning(self, path: str | Path, line: int | None, message: str, hint: str = "", code: str = "") -> None:
-        self.items.append(Problem(self.relative(path), line, message, hint, Severity.WARNING, code))
+        self._add(Problem(self.relative(path), line, message, hint, Severity.WARNING, code))
+
+    def _add(self, problem: Problem) -> None:
+        """Two checks may find the same problem (a link out of content/ is refused where it is read, and where
+        content/ is walked): it is reported once."""
+        if len(self._seen) != len(self.items):
+            self._seen = set(self.items)
+        if problem not in self._seen:
+            self.items.append(problem)
+            self._seen.add(problem)
 
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)

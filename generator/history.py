@@ -171,7 +171,7 @@ def read_stamp(text: bytes | str) -> Stamp | None:
     for revision in data.get("revisions") or []:
         if isinstance(revision, dict):
             with contextlib.suppress(TypeError, ValueError):
-                versions.append(int(revision.get("version")))
+                versions.append(int(revision["version"]))
     checked = data.get("checked_on")
     if isinstance(checked, str):
         with contextlib.suppress(ValueError):
@@ -253,15 +253,25 @@ def _version_commits(project: Project, git: Git, config: SiteConfig, slug: str, 
     return found
 
 
+# Settings an old commit may not choose: its mkdocs.yml is as untrusted as its content (a pull request's
+# intermediate commits land in history unreviewed), so whatever decides what is trusted, where files go and what
+# is read comes from today's reviewed configuration.
+_TODAYS = ("content_dir", "bib_dir", "cache_dir", "site_name", "site_url", "sanitize_html", "engine")
+
+
 def _archive_config(tmp: Path, current: SiteConfig) -> SiteConfig:
-    """The site settings of an old commit (its rating scale, style, language), with today's paths and URLs."""
+    """The site settings of an old commit that shape how it read (rating scale, language, a named CSL style), with
+    everything else from today: paths, URLs, `sanitize_html`. A style file from history is never used."""
     old = current
     if (tmp / MKDOCS_YML).exists():
         with contextlib.suppress(ValidationError, yaml.YAMLError, TypeError):
             old = load_site_config(tmp)
-    return old.model_copy(update={"content_dir": current.content_dir, "bib_dir": current.bib_dir,
-                                  "site_name": current.site_name, "site_url": current.site_url,
-                                  "cache_dir": current.cache_dir, "pdf": False})
+    update: dict[str, object] = {name: getattr(current, name) for name in _TODAYS}
+    update["pdf"] = False
+    style = old.csl_style
+    if style != current.csl_style and (style.endswith(".csl") or "/" in style or "\\" in style):
+        update["csl_style"] = current.csl_style
+    return old.model_copy(update=update)
 
 
 def render_commit(project: Project, git: Git, commit: str, slug: str) -> Version | str:
@@ -381,10 +391,11 @@ def version_diff(history: ReportHistory, number: int) -> ReportDiff:
     return compare_reports(history.versions[number - 1].rendered, history.versions[number].rendered)
 
 
-def changes_markdown(history: ReportHistory, number: int, renderer: Renderer) -> str:
+def changes_page_output(history: ReportHistory, number: int, renderer: Renderer,
+                        permalink: str | None = None) -> PageOutput:
     """`<slug>/v<N>/changes/`: the reader's view of what changed from version N-1 to N."""
     links = {"old": f"../../v{number - 1}/", "new": "../", "report": "../../"}
-    return changes_page(renderer, version_diff(history, number), links, number == history.latest)
+    return changes_page(renderer, version_diff(history, number), links, number == history.latest, permalink)
 
 
 # -- `report check --base` and `report diff` ---------------------------------------------------------

@@ -479,6 +479,7 @@ def parse_report(text: str, folder: Path, problems: Problems,
     """Validate report.yml text as if read from `folder`; every problem is reported with its line."""
     path = folder / REPORT_FILE
     slug = folder.name
+    line: int | None
     try:
         node, data = load_yaml_data(text)
     except yaml.reader.ReaderError as exc:
@@ -531,7 +532,7 @@ def parse_report(text: str, folder: Path, problems: Problems,
         return None
     except ValidationError as exc:
         for error in exc.errors():
-            message, hint = _pydantic_message(error)
+            message, hint = _pydantic_message(dict(error))
             loc = tuple(error["loc"])
             line = None
             while line is None:
@@ -588,7 +589,7 @@ def report_folders(content_dir: Path) -> list[Path]:
 
 def load_reports(content_dir: Path, problems: Problems, rejected: list[RejectedReport] | None = None) -> list[Report]:
     """Every report under content/, sorted by slug; two folders may not claim the same URL."""
-    reports = []
+    reports: list[Report] = []
     if not content_dir.is_dir():
         problems.error(content_dir, None, "content folder does not exist", "create it, or run `report new <slug>`",
                        code="missing-file")

@@ -5,10 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import multiprocessing
-import os
 import re
-import threading
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -17,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import inert
+from .workers import default_workers, pool_context
 
 if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
     from .render import RenderedReport, Renderer
@@ -168,7 +166,7 @@ def report_fetcher(base_url: str, folder: str) -> Any:
 def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class ReportFetcher(URLFetcher):  # type: ignore[misc]
+    class ReportFetcher(URLFetcher):
         def __init__(self, base_url: str, folder: str):
             super().__init__(allowed_protocols=("data",), allow_redirects=False)
             self.base_url = base_url
@@ -276,29 +274,6 @@ def render_job(job: PdfJob) -> PdfOutput:
     finally:
         weasy_log.removeFilter(missing)
     return PdfOutput(job.slug, data, len(document.pages), tuple(sorted(missing.chars)), tuple(dict.fromkeys(fetcher.refused)))
-
-
-def default_workers(jobs: int) -> int:
-    """One process per report, at most one per core this process may use."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(jobs, cores))
-
-
-def pool_context(preload: list[str]) -> multiprocessing.context.BaseContext:
-    """Fork when this process has one thread (fast, no re-import of __main__); forkserver under `mkdocs serve`,
-    whose threads make forking unsafe (preloading the modules the workers need); the platform default (spawn)
-    elsewhere."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(preload)
-        return context
-    return multiprocessing.get_context()
 
 
 def _render_all(jobs: list[PdfJob], workers: int) -> list[PdfOutput]:

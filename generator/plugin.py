@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -17,29 +17,36 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from .config import SiteConfig
-from .history import collect_history
-from .project import STYLESHEETS, BuildResult, Project, build_project, listed_in_nav, site_files
-from .render import PageOutput, html_text
+from .project import RESERVED_META, Project
+from .publish import STYLESHEETS, SiteOutput, build_site
+from .publish import Page as ReportPage
+from .render import html_text
 from .reproducible import ENV, source_date_epoch
 from .sanitize import clean_page
 
 log = logging.getLogger("mkdocs.plugins.report")
-CSS_URIS = {name: f"assets/report/{name}" for name in STYLESHEETS}
 THEME_DIR = Path(__file__).parent / "theme"  # main.html: the feed link in every page's <head>
 
 
-class ReportPluginConfig(base.Config):
-    """Options under `plugins: - report:`; validated again by the core's SiteConfig."""
+_FROM_MKDOCS = {"site_name", "site_url", "docs_dir"}  # MkDocs' own settings, copied into SiteConfig
 
-    content_dir = c.Type(str, default="content")
-    bib_dir = c.Type(str, default="bib")
-    csl_style = c.Type(str, default="ieee")
-    language = c.Optional(c.Type(str))
-    ratings = c.Optional(c.Type(list))
-    sanitize_html = c.Type(bool, default=True)
-    pdf = c.Type(bool, default=True)
-    page_size = c.Choice(("A4", "Letter"), default="A4")
-    cache_dir = c.Type(str, default=".cache/report")
+
+def _option(name: str, info: Any) -> Any:
+    """A MkDocs option for one SiteConfig field: MkDocs checks the type, SiteConfig validates the value."""
+    annotation, default = info.annotation, info.get_default(call_default_factory=True)
+    if get_origin(annotation) is Literal:
+        return c.Choice(get_args(annotation), default=default)
+    if annotation in (bool, str) and name != "language":
+        return c.Type(annotation, default=default)
+    return c.Optional(c.Type(str if annotation is str else list))  # language: the theme's; ratings: the default
+
+
+# Options under `plugins: - report:`, generated from SiteConfig so the two can never disagree.
+if TYPE_CHECKING:
+    ReportPluginConfig = base.Config
+else:
+    ReportPluginConfig = type("ReportPluginConfig", (base.Config,), {
+        name: _option(name, info) for name, info in SiteConfig.model_fields.items() if name not in _FROM_MKDOCS})
 
 
 class ReportPlugin(BasePlugin[ReportPluginConfig]):
@@ -47,8 +54,8 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.auto_nav = True
         self.command = "build"
         self.project: Project | None = None
-        self.result: BuildResult | None = None
-        self.pages: dict[str, PageOutput] = {}
+        self.site: SiteOutput | None = None
+        self.pages: dict[str, ReportPage] = {}
         self.generated: set[str] = set()  # src paths of the pages the core made (HTML of our own templates)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -69,10 +76,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         if self.project is None or self.project.root != root or self.project.config != site_config:
             self.project = Project(root=root, config=site_config)
         self.auto_nav = config.nav is None
-        for extension in ("attr_list", "toc"):
-            if extension not in config.markdown_extensions:
-                config.markdown_extensions.append(extension)
-        for uri in CSS_URIS.values():
+        for uri in STYLESHEETS:
             if uri not in config.extra_css:
                 config.extra_css.append(uri)
         _add_theme_dir(config)
@@ -80,35 +84,35 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.project is not None
-        self.result = result = build_project(self.project)
-        history = collect_history(self.project, result) if result.ok else None  # warns when archives are skipped
-        for problem in result.problems.sorted():
+        self.site = site = build_site(self.project, permalink=_permalink(config), partial=self.command == "serve")
+        for problem in site.problems.sorted():
             (log.error if problem.severity.value == "error" else log.warning)(problem.format())
-        if not result.ok and (self.command != "serve" or result.renderer is None):
-            raise PluginError(f"report: {len(result.problems.errors)} error(s) in content or sources; see above")
+        if not site.ok and not site.pages:
+            raise PluginError(f"report: {len(site.problems.errors)} error(s) in content or sources; see above")
         # While previewing, a half-written report still shows (an unknown key as `?key`); builds stop above.
-        generated = site_files(result, pdf_cache=self.project.pdf_cache, history=history, permalink=_permalink(config))
         self.pages = {}
         self.generated = set()
-        for uri, content in generated.items():
+        for uri, page in site.pages.items():
             if uri == "index.md" and files.get_file_from_path("index.md") is not None:
-                continue
+                continue  # the desk's own home page wins
             self.generated.add(uri)
-            if isinstance(content, PageOutput):  # finished HTML: MkDocs gets only its front matter to convert
-                self.pages[uri] = content
-                content = content.front_matter()
-            inclusion = InclusionLevel.UNDEFINED if listed_in_nav(uri) else InclusionLevel.NOT_IN_NAV
-            _replace(files, File.generated(config, uri, content=content, inclusion=inclusion))
-        for name, uri in CSS_URIS.items():
-            _replace(files, File.generated(config, uri, abs_src_path=str(STYLESHEETS[name])))
+            self.pages[uri] = page  # finished HTML: MkDocs gets only its front matter to convert
+            inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            _replace(files, File.generated(config, uri, content=page.front_matter(), inclusion=inclusion))
+        for uri, data in site.files.items():
+            self.generated.add(uri)
+            _replace(files, File.generated(config, uri, content=data))
+        for uri, path in site.stylesheets.items():
+            _replace(files, File.generated(config, uri, abs_src_path=str(path)))
         if self.auto_nav:
-            config.nav = self._navigation(files, result)
+            config.nav = self._navigation(files, site)
         return files
 
-    def _navigation(self, files: Files, result: BuildResult) -> list[Any]:
+    def _navigation(self, files: Files, site: SiteOutput) -> list[Any]:
         """Home, the reports by short title, then the user's own pages (only when mkdocs.yml sets no nav)."""
-        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in result.rendered]
-        generated = {f"{r.report.slug}/" for r in result.rendered}
+        rendered = site.result.rendered
+        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in rendered]
+        generated = {f"{r.report.slug}/" for r in rendered}
         own = sorted(f.src_uri for f in files.documentation_pages()
                      if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
         return [{"Home": "index.md"}, {"Reports": reports}, *own]
@@ -121,15 +125,19 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         output = self.pages.get(page.file.src_uri)
         if output is None:
             sanitize = self.project is None or self.project.config is None or self.project.config.sanitize_html
-            return clean_page(html) if sanitize and page.file.src_uri not in self.generated else html
-        page.toc = get_toc(output.toc)  # type: ignore[arg-type]
+            if not sanitize or page.file.src_uri in self.generated:
+                return html
+            for key in RESERVED_META:  # an error in `report check`; never honoured, even in a preview
+                page.meta.pop(key, None)
+            return clean_page(html)
+        page.toc = get_toc([entry.token() for entry in output.toc])  # type: ignore[misc]
         return output.html
 
     @event_priority(100)  # before the search plugin indexes the page
     def _search_sees_text(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
         output = self.pages.get(page.file.src_uri)
         if output is not None:
-            page.content = output.search_html()
+            page.content = output.search_html
         return context
 
     @event_priority(-100)  # after it: the theme renders the whole page

@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import textwrap
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import bibtexparser
-from bibtexparser.library import Library
-from bibtexparser.model import Entry, Field
+import yaml
 from pydantic import ValidationError
 
 from . import hygiene, safefs
-from .bib import Bibliography, BibliographyLoader, Source, did_you_mean
-from .cache import ParsedBibCache
+from .bib import Bibliography, BibliographyLoader, ParsedBibCache, Source, did_you_mean
 from .citations import find_citations, iter_keys
 from .config import SiteConfig, load_site_config, mkdocs_yml_problems, trusted_docs_files
 from .errors import Problems
-from .model import REPORT_FILE, RejectedReport, Report, check_slug_collisions, line_in, load_reports, report_folders
-from .pdf import PdfCache, export_pdfs
-from .references import ReferenceFormatter, csl_item, memo
-from .render import PageOutput, RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
-from .rendercache import RenderCache, page_context_key
+from .model import (
+    REPORT_FILE,
+    RejectedReport,
+    Report,
+    check_slug_collisions,
+    line_in,
+    load_reports,
+    load_yaml_data,
+    report_folders,
+)
+from .pdf import PdfCache
+from .references import ReferenceFormatter
+from .render import RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
+from .rendercache import RenderCache
 
-if TYPE_CHECKING:
-    from .history import SiteHistory
-
-STYLESHEETS = {name: Path(__file__).parent / "assets" / name for name in ("kinds.css", "report.css")}
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
 
@@ -98,6 +99,10 @@ def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Pat
                 report_unknown_citation_key(item.key, bib, problems, path, first_line + citation.line - 1)
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bibliography, problems: Problems) -> None:
     """A report.yml that failed the schema still gets the checks that need no valid model, so one bad
     date does not hide a mistyped rating or citation (every problem is reported at once)."""
@@ -118,7 +123,7 @@ def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bib
             if isinstance(key, str):
                 _check_key(key, bib, problems, path, line(*loc, j))
 
-    verdict = data.get("verdict") if isinstance(data.get("verdict"), dict) else {}
+    verdict: dict[str, Any] = _mapping(data.get("verdict"))
     if isinstance(verdict.get("rating"), str):
         _check_rating(verdict["rating"], config, problems, path, line("verdict", "rating"))
     text(verdict.get("text"), "verdict", "text")
@@ -134,21 +139,22 @@ def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bib
     for i, narrative in items(data.get("narratives")):
         text(narrative.get("summary"), "narratives", i, "summary")
         keys(narrative.get("sources"), "narratives", i, "sources")
-    bottom = data.get("bottom_line") if isinstance(data.get("bottom_line"), dict) else {}
+    bottom: dict[str, Any] = _mapping(data.get("bottom_line"))
     for name in ("conclusion", "would_change"):
         text(bottom.get(name), "bottom_line", name)
-    for i, question in enumerate(data.get("follow_up") if isinstance(data.get("follow_up"), list) else []):
+    follow_up = data.get("follow_up")
+    for i, question in enumerate(follow_up if isinstance(follow_up, list) else []):
         text(question, "follow_up", i)
     text(data.get("disclaimer"), "disclaimer")
     for _, section in items(data.get("sections")):
-        name = section.get("file")
-        if isinstance(name, str) and re.fullmatch(r"[^/\\]+\.md", name):
+        file_name = section.get("file")
+        if isinstance(file_name, str) and re.fullmatch(r"[^/\\]+\.md", file_name):
             try:
-                prose = safefs.read_text(rejected.folder / name, rejected.folder.parent, problems.root)
+                prose = safefs.read_text(rejected.folder / file_name, rejected.folder.parent, problems.root)
             except (safefs.UnsafePath, OSError, UnicodeDecodeError):
                 continue  # reported once the schema problems are fixed
-            hygiene.check_prose(prose, rejected.folder / name, problems)
-            _check_citations(prose, bib, problems, rejected.folder / name, 1)
+            hygiene.check_prose(prose, rejected.folder / file_name, problems)
+            _check_citations(prose, bib, problems, rejected.folder / file_name, 1)
 
 
 def validate_report(report: Report, config: SiteConfig, bib: Bibliography, problems: Problems,
@@ -217,8 +223,10 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     for report in reports:
         for text in (*report.prose.values(), report.meta.model_dump_json()):
             keys.update((k, None) for k in iter_keys(text))
-        for item in (*report.meta.claims, *report.meta.narratives):
-            keys.update((k, None) for k in item.sources)
+        for claim in report.meta.claims:
+            keys.update((k, None) for k in claim.sources)
+        for narrative in report.meta.narratives:
+            keys.update((k, None) for k in narrative.sources)
         keys.update((c.first_appeared.source, None) for c in report.meta.claims
                     if c.first_appeared and c.first_appeared.source)
     return [bib.sources[k] for k in keys if k in bib.sources]
@@ -283,9 +291,31 @@ def preflight(root: Path) -> Problems:
     return problems
 
 
-def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems) -> None:
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*\n", re.S)
+# Front-matter keys a page may not set: `template` picks the theme template that renders it, and Material's
+# redirect.html puts `location` into script (a page could run script, or redirect readers off the desk's site).
+RESERVED_META = ("template",)
+
+
+def docs_front_matter(text: str, path: Path, problems: Problems) -> tuple[dict[str, Any], str]:
+    """A docs page's front matter, read as plain data (a tag is an error with its line), and the text after it."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        _node, data = load_yaml_data(match.group(1) or "")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.error(path, mark.line + 2 if mark else 1, f"front matter is not plain YAML data: {problem}",
+                       "write front matter as `key: value` lines, without tags", code="yaml")
+        data = {}
+    return (data if isinstance(data, dict) else {}), text[match.end():]
+
+
+def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems, sanitize: bool) -> None:
     """A desk's own page is converted by the engine's Python-Markdown: the same hygiene and cost limits as report
-    prose, checked before the engine converts anything."""
+    prose, checked before the engine converts anything; its front matter is data, and may not pick a template."""
     try:
         text = safefs.read_text(path, docs, root)
     except safefs.UnsafePath as exc:
@@ -297,9 +327,17 @@ def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems) -> 
     heavy = hygiene.heavy_markup(text)
     if heavy is not None:
         problems.error(path, heavy[0], heavy[1], hygiene.HEAVY_HINT, code="too-complex")
+    meta, _body = docs_front_matter(text, path, problems)
+    for key in RESERVED_META if sanitize else ():
+        if key in meta:
+            problems.error(path, 2 + next((i for i, line in enumerate(text.split("\n")[1:]) if line.startswith(key)), 0),
+                           f"a page may not set `{key}`: it chooses the theme template that renders the page "
+                           "(Material's redirect.html runs the page's `location` as script)",
+                           "remove it; templates are chosen in mkdocs.yml and theme overrides, which are reviewed as "
+                           "code", code="reserved-meta")
 
 
-def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: set[str] = frozenset()) -> None:
+def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: AbstractSet[str] = frozenset()) -> None:
     """docs/ is published by the engine as it is: links out of it and special files are errors, and so is every file
     type that is not known to be passive (HTML, SVG, JavaScript, .xht…) unless mkdocs.yml lists the file or prose is
     trusted (`sanitize_html: false`)."""
@@ -311,7 +349,7 @@ def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: set[
     files, _ = safefs.walk_files(docs, "", root)
     for path in files:
         if path.suffix.lower() in (".md", ".markdown"):
-            _check_docs_page(path, docs, root, problems)
+            _check_docs_page(path, docs, root, problems, config.sanitize_html)
     if not config.sanitize_html:
         return
     for path in files:
@@ -338,14 +376,17 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     if not check_paths(project.root, config, problems):
         return BuildResult(config, Bibliography(problems=problems), [], [], problems)
     check_docs(project.root, config, problems, trusted_docs_files(project.root))
+    for folder in (config.content_dir, config.bib_dir):  # a link out or a pipe is an error even where nothing reads it
+        for unsafe in safefs.unsafe_entries(project.root / folder, project.root, inner_folder_links=True):
+            problems.error(unsafe.path, None, unsafe.message, unsafe.hint, code="unsafe-path")
     cache_dir = project.root / config.cache_dir if config.cache_dir else None  # `cache_dir: ""`: no disk caches
     project.loader.disk = ParsedBibCache(cache_dir) if cache_dir else None
     bib = project.loader.load(project.root / config.bib_dir, project.root)
     problems.extend(bib.problems)
     rejected: list[RejectedReport] = []
     reports = load_reports(project.root / config.content_dir, problems, rejected)
-    for report in rejected:
-        check_rejected_report(report, config, bib, problems)
+    for refused in rejected:
+        check_rejected_report(refused, config, bib, problems)
     check_slug_collisions(reports, project.root / config.docs_dir, problems)
     if project.formatter is None:
         try:
@@ -396,91 +437,3 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
                          "cite them or remove them from the bibliography", code="unused-source")
     project.formatter.save()
     return BuildResult(config, bib, reports, rendered, problems, renderer, render_cache)
-
-
-def sources_bibtex(rendered: RenderedReport) -> str:
-    """The cited sources of a report as BibTeX, in citation order.
-
-    bibtexparser writes a library block by block, joined by a blank line, so each entry is written once per
-    source and reused by every report that cites it (byte-identical to writing the whole library at once)."""
-    return "\n\n".join(memo(entry.source, "bibtex", _entry_bibtex) for entry in rendered.references)
-
-
-def _entry_bibtex(source: Source) -> str:
-    library = Library()
-    library.add(Entry(source.entry_type, source.key, [Field(k, v) for k, v in source.fields.items()]))
-    return bibtexparser.write_string(library)
-
-
-def sources_csl_json(rendered: RenderedReport) -> str:
-    """The cited sources as CSL-JSON: exactly `json.dumps(items, indent=2, sort_keys=True)`, but each item is
-    encoded once per source (JSON strings hold no raw newline, so indenting an item's lines is exact)."""
-    if not rendered.references:
-        return "[]\n"
-    return "[\n" + ",\n".join(memo(entry.source, "csl-json", _csl_json_item) for entry in rendered.references) + "\n]\n"
-
-
-def _csl_json_item(source: Source) -> str:
-    return textwrap.indent(json.dumps(csl_item(source), ensure_ascii=False, indent=2, sort_keys=True), "  ")
-
-
-def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
-               pdf_cache: PdfCache | None = None, history: SiteHistory | None = None,
-               permalink: str | None = None) -> dict[str, str | bytes | PageOutput]:
-    """Every generated page and download, by its path in the site's source tree.
-
-    Report pages are `PageOutput`s (finished HTML + headings); the home and "what changed" pages are Markdown;
-    downloads are text or bytes; `<slug>/v<M>/index.html` for the latest version is a static redirect page."""
-    from .feed import atom_feed
-    from .history import SiteHistory, changes_markdown, latest_version_page, version_context, version_page
-
-    assert result.renderer is not None
-    history = history or SiteHistory.current(result)
-    site_name = result.config.site_name or "Evidence reports"
-    files: dict[str, str | bytes | PageOutput] = {
-        "index.md": result.renderer.home_markdown(result.rendered, site_name)}
-    extras = {slug: dict(values) for slug, values in (extra or {}).items()}
-    if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
-        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
-            files[f"{slug}/{slug}.pdf"] = pdf.data
-            extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
-    cache = result.render_cache
-    for rendered in result.rendered:
-        slug = rendered.report.slug
-        versions = history.reports.get(slug)
-        page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
-        entry = cache.memory.get(slug) if cache else None
-        if entry is None or entry.rendered is not rendered:  # a render with problems is never cached
-            files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
-            files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
-            files[f"{slug}/sources.json"] = sources_csl_json(rendered)
-        else:
-            context = page_context_key(page_extra, permalink)
-            if context not in entry.pages or not entry.downloads:
-                entry.pages = {context: result.renderer.page(rendered, page_extra, permalink)}
-                entry.downloads = {"sources.bib": sources_bibtex(rendered), "sources.json": sources_csl_json(rendered)}
-                cache.changed(entry)
-            files[f"{slug}/index.md"] = entry.pages[context]
-            files[f"{slug}/sources.bib"] = entry.downloads["sources.bib"]
-            files[f"{slug}/sources.json"] = entry.downloads["sources.json"]
-        for number, version in sorted(versions.versions.items()) if versions else ():
-            if number == versions.latest:
-                files[f"{slug}/v{number}/index.html"] = latest_version_page(versions)
-            else:
-                files[f"{slug}/v{number}/index.md"] = version_page(versions, number, permalink)
-            same = version.rendered is rendered  # the latest version: the downloads of the main page
-            files[f"{slug}/v{number}/sources.bib"] = files[f"{slug}/sources.bib"] if same else sources_bibtex(version.rendered)
-            files[f"{slug}/v{number}/sources.json"] = (files[f"{slug}/sources.json"] if same
-                                                       else sources_csl_json(version.rendered))
-            if versions.has_changes(number):
-                files[f"{slug}/v{number}/changes/index.md"] = changes_markdown(versions, number, result.renderer)
-    files["feed.xml"] = atom_feed(result, history)
-    if cache:
-        cache.flush()
-    return files
-
-
-def listed_in_nav(uri: str) -> bool:
-    """Version and changes pages are reached from the revision history, not the navigation."""
-    parts = uri.split("/")
-    return not (len(parts) > 2 and parts[1][:1] == "v" and parts[1][1:].isdigit())

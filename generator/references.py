@@ -19,6 +19,7 @@ from . import safefs
 from .bib import Source
 from .cache import code_version, file_digest, read_json, write_json
 from .sanitize import safe_url
+from .workers import default_workers, pool_context
 
 CSL_TYPES = {
     "article": "article-journal",
@@ -265,8 +266,6 @@ class ReferenceFormatter:
         returns how many were formatted. Results are exactly what `format` gives one by one."""
         todo = list({s.key: s for s in sources
                      if f"{s.fingerprint()}:{self.style_key}" not in self._memory}.values())
-        from .pdf import default_workers, pool_context
-
         workers = workers or default_workers(len(todo))
         if len(todo) < PARALLEL_FROM or workers <= 1:
             return 0

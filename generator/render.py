@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -324,16 +325,10 @@ class Renderer:
         archive = (extra or {}).get("archive")
         title = (meta.short_title or meta.question) + (f" (version {archive['version']})" if archive else "")
 
-        def link(anchor: str) -> Markup:
-            if not permalink:
-                return Markup("")
-            symbol = Markup("&para;") if permalink == "&para;" else permalink  # True in the toc settings: "&para;"
-            return Markup('<a class="headerlink" href="#{}" title="Permanent link">{}</a>').format(anchor, symbol)
-
         context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered),
                    "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None,
-                   "archive": None, "version_links": {}, "h1_id": heading_id(meta.question), "permalink": link,
-                   **(extra or {})}
+                   "archive": None, "version_links": {}, "h1_id": heading_id(meta.question),
+                   "permalink": permalink_macro(permalink), **(extra or {})}
         body = self.env.get_template("report_page.html").render(context)
         front: dict[str, Any] = {"title": title, "description": meta.description or meta.question}
         if archive:
@@ -344,9 +339,24 @@ class Renderer:
         """The report page as one Markdown document (front matter + the HTML body)."""
         return self.page(rendered, extra).markdown()
 
-    def home_markdown(self, rendered_reports: list[RenderedReport], site_name: str) -> str:
-        return front_matter({"title": site_name}) + self.env.get_template("home.md").render(
-            reports=rendered_reports, site_name=site_name, fmt=self.format_date)
+    def home_page(self, rendered_reports: list[RenderedReport], site_name: str,
+                  permalink: str | None = None) -> PageOutput:
+        """The home page: every report's question, verdict and stamp, newest first as listed."""
+        body = self.env.get_template("home.html").render(
+            reports=rendered_reports, site_name=site_name, fmt=self.format_date, h1_id=heading_id(site_name),
+            permalink=permalink_macro(permalink))
+        return PageOutput({"title": site_name}, body, toc_tokens(body))
+
+
+def permalink_macro(permalink: str | None) -> Callable[[str], Markup]:
+    """The heading permalink the engine's `toc` settings ask for (`permalink: true` is `&para;`), or nothing."""
+    def link(anchor: str) -> Markup:
+        if not permalink:
+            return Markup("")
+        symbol = Markup("&para;") if permalink == "&para;" else permalink
+        return Markup('<a class="headerlink" href="#{}" title="Permanent link">{}</a>').format(anchor, symbol)
+
+    return link
 
 
 def front_matter(meta: dict[str, Any]) -> str:
@@ -400,19 +410,20 @@ def heading_id(text: str) -> str:
     return "title" if not slug or REPORT_ID.fullmatch(slug) else slug
 
 
-def toc_tokens(body: str) -> list[dict[str, Any]]:
-    """The h1/h2 headings of a page body as nested toc tokens (h2 under the h1 before it)."""
+def toc_tokens(body: str, depth: int = 2) -> list[dict[str, Any]]:
+    """The headings of a page body down to `depth`, as nested toc tokens (each under the last shallower one)."""
     tokens: list[dict[str, Any]] = []
+    parents: list[dict[str, Any]] = []
     for match in _HEADING.finditer(body):
         level = int(match.group(1))
-        if level > 2:
+        if level > depth:
             continue
         name = re.sub(r"<[^>]+>", "", match.group(3)).strip()
-        token = {"level": level, "id": match.group(2), "name": name, "children": []}
-        if level == 2 and tokens and tokens[-1]["level"] == 1:
-            tokens[-1]["children"].append(token)
-        else:
-            tokens.append(token)
+        token: dict[str, Any] = {"level": level, "id": match.group(2), "name": name, "children": []}
+        while parents and parents[-1]["level"] >= level:
+            parents.pop()
+        (parents[-1]["children"] if parents else tokens).append(token)
+        parents.append(token)
     return tokens
 
 
@@ -438,7 +449,7 @@ def _partial_date(value: str, locale: str) -> str:
     match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$", value.strip())
     if not match:
         return value
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year, month, day = (int(g) if g else 0 for g in match.groups())
     try:
         if day and month:
             return format_date(dt.date(year, month, day), "long", locale=locale)

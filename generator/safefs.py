@@ -166,10 +166,11 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield base / name
 
 
-def unsafe_entries(folder: Path, root: Path | None = None) -> list[UnsafePath]:
+def unsafe_entries(folder: Path, root: Path | None = None, *, inner_folder_links: bool = False) -> list[UnsafePath]:
     """Every entry below `folder` that a build could publish or read but must not: symbolic links to folders (which
     engines follow, in loops if they point up), links to files outside the folder, and special files (pipes,
-    devices, sockets)."""
+    devices, sockets). `inner_folder_links`: links to folders inside `folder` are fine (our own walks never follow
+    links to folders; an engine's walk of docs/ does)."""
     refused: list[UnsafePath] = []
     if not folder.is_dir():
         return refused
@@ -180,7 +181,7 @@ def unsafe_entries(folder: Path, root: Path | None = None) -> list[UnsafePath]:
             if not is_inside(path, folder):
                 refused.append(UnsafePath(path, f"is a symbolic link to a folder outside {_label(folder, root)}",
                                           "replace the link with the folder itself"))
-            else:  # engines follow links to folders: one that points up (`docs/a -> .`) is a walk without end
+            elif not inner_folder_links:  # engines follow them: one that points up (`docs/a -> .`) never ends
                 refused.append(UnsafePath(path, "is a symbolic link to a folder",
                                           "replace the link with the folder itself (or a copy of it)"))
             continue

@@ -330,3 +330,17 @@ def test_string_macros_that_double_are_refused_before_they_grow(tmp_path) -> Non
         (41, "`big`: field `title` is longer than 100,000 characters once its @string macros are expanded"),
     ]
     assert {s.key: len(s.fields.get("title", "")) for s in sources} == {"big": 0, "fine": 16384}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param("".join(f"x[^{i}]\n\n" for i in range(600)) + "".join(f"[^{i}]: y\n\n" for i in range(600)),
+                 "too many footnote references and definitions (more than 1000, from this line on)",
+                 id="footnotes"),
+    pytest.param("".join(f"*[A{i}]: a\n\n" for i in range(1500)),
+                 "too many abbreviation definitions (more than 1000, from this line on)", id="abbreviations"),
+])
+def test_footnotes_and_abbreviations_are_limited_per_text(text: str, message: str) -> None:
+    """Python-Markdown's footnotes and abbr extensions are quadratic in their count (10 000 footnotes: 22 s), and
+    one per paragraph never reaches the per-paragraph limit."""
+    found = hygiene.heavy_markup(text)
+    assert found is not None and found[1] == message

@@ -23,16 +23,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served_site(tmp_path_factory):
-    """Build the minimal fixture project once and serve site/ on 127.0.0.1."""
+@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+def served_site(tmp_path_factory, request):
+    """Build the minimal fixture project once per engine and serve site/ on 127.0.0.1."""
     from .conftest import minimal_files, write_tree
 
     root = write_tree(tmp_path_factory.mktemp("browser") / "project", minimal_files())
     import os
 
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
-    assert main(["build", str(root)]) == 0
+    if request.param == "zensical":
+        pytest.importorskip("zensical")
+    assert main(["build", str(root), "--engine", request.param]) == 0
     handler = functools.partial(_QuietHandler, directory=str(root / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

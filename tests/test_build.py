@@ -146,3 +146,21 @@ def test_built_report_page_has_its_toc_and_search_sees_text_not_citation_numbers
     references = docs["example/#references"]
     assert "A DNA study of élève outcomes" in references and "Cited at" not in references and "↩" not in references
     assert not any(d.startswith("example/v1/") for d in docs)  # the latest version's address is a redirect
+
+
+def test_plugin_options_are_generated_from_site_config() -> None:
+    """One schema: every SiteConfig setting (except MkDocs' own site_name, site_url, docs_dir) is a plugin option."""
+    from generator.config import SiteConfig
+    from generator.plugin import ReportPluginConfig
+
+    options = {name for name, _ in ReportPluginConfig._schema}
+    assert options == set(SiteConfig.model_fields) - {"site_name", "site_url", "docs_dir"}
+    assert "engine" in options
+
+
+def test_an_unknown_engine_setting_is_a_located_error(make_project, capsys) -> None:
+    from .conftest import MINIMAL_MKDOCS
+
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      engine: hugo\n"})
+    assert main(["check", str(root)]) == 1
+    assert "mkdocs.yml: error: report plugin setting `engine`" in capsys.readouterr().out

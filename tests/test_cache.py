@@ -21,7 +21,8 @@ import generator.bib as bib_module
 import generator.references as references_module
 import generator.render as render_module
 from generator.config import load_site_config
-from generator.project import Project, build_project, site_files, sources_bibtex, sources_csl_json
+from generator.project import Project, build_project
+from generator.publish import site_files, sources_bibtex, sources_csl_json
 from generator.references import resolve_style_path, to_csl
 
 from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, MINIMAL_REPORT, REPO

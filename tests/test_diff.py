@@ -23,7 +23,7 @@ from generator.diff import (
     text_diff,
     tokenize,
 )
-from generator.history import changes_markdown, collect_history, diff_project
+from generator.history import changes_page_output, collect_history, diff_project
 from generator.project import Project, build_project
 
 from .conftest import MINIMAL_REPORT
@@ -117,7 +117,7 @@ def test_compare_reports_lists_claims_sources_verdict_and_sections(repo) -> None
     assert [f.label for f in rerated.fields] == ["Sources", "Explanation"]
     assert [s.key for s in d13.sources_added] == ["delta2026"] and [s.key for s in d13.sources_removed] == ["gamma2025"]
     assert [t.label for t in d13.texts] == ["Executive summary", "The evidence"]
-    page = changes_markdown(history, 3, result.renderer)
+    page = changes_page_output(history, 3, result.renderer).html
     assert "<del>[@alpha2025; @gamma2025].</del>" in page and "<ins>[@alpha2025]. A fact-check" in page
 
 
@@ -141,7 +141,7 @@ def test_changes_page_escapes_content(make_project) -> None:
     diff = compare_reports(old.rendered[0], new.rendered[0])
     from generator.diff import changes_page
 
-    page = changes_page(new.renderer, diff, {"old": "../../v1/", "new": "../", "report": "../../"}, True)
+    page = changes_page(new.renderer, diff, {"old": "../../v1/", "new": "../", "report": "../../"}, True).html
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 

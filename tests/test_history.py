@@ -12,7 +12,8 @@ import pytest
 
 from generator.cli import main
 from generator.history import Git, GitError, SiteHistory, collect_history, read_stamp, render_commit
-from generator.project import Project, build_project, site_files
+from generator.project import Project, build_project
+from generator.publish import site_files
 
 from .conftest import MINIMAL_MKDOCS, REPO
 from .gitrepo import V2_REPORT, V3_EVIDENCE, V3_REPORT, commit, git, make_history_repo

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator import cache
-from generator.project import Project, build_project, site_files
+from generator.project import Project, build_project
+from generator.publish import site_files
 
 PLANTED = '<script>alert("planted")</script><p id="planted">PLANTED-MARKER</p>'
 

@@ -288,3 +288,17 @@ def test_files_larger_than_the_limit_are_errors_and_never_read(make_project, mon
     assert code == 1
     assert "content/example/evidence.md: error: is 4.9 KB, larger than the 4.0 KB a text file may be" in text
     assert "bib/huge.bib: error: is 4.9 KB, larger than the 4.0 KB a text file may be" in text
+
+
+def test_links_out_and_pipes_in_content_and_bib_are_errors_even_unread(make_project, outside, capsys) -> None:
+    """Nothing reads `content/example/photo.png` or `bib/notes.txt` today; a link out or a pipe there is still an
+    error, so no later reader (the PDF, a download) can be the first to meet it."""
+    root = make_project()
+    _link(root / "content/example/photo.png", outside / "secret.md")
+    os.mkfifo(root / "bib" / "notes.txt")
+    _link(root / "content/shared", Path("example"))  # a folder link inside content/ is fine
+    code, text = _check(root, capsys)
+    assert code == 1
+    assert "content/example/photo.png: error: is a symbolic link to a file outside content/" in text
+    assert "bib/notes.txt: error: is a named pipe, not a regular file" in text
+    assert "content/shared" not in text

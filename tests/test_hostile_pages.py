@@ -62,8 +62,8 @@ Text {P}
 """
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A project with two versions (so archive, redirect and changes pages exist) and a hostile docs page.
     mkdocs.yml is the desk's reviewed configuration (the pull-request workflow builds with the base branch's copy),
     so its site_name is not part of the attack."""
@@ -81,7 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("NO_MKDOCS_2_WARNING", "1")
     try:
-        assert main(["build", str(root)]) == 0
+        assert main(["build", str(root), "--engine", request.param]) == 0
     finally:
         mp.undo()
     return root / "site"
@@ -177,9 +177,11 @@ def test_the_desks_own_page_is_cleaned_like_report_prose(site: Path) -> None:
 
 
 def test_search_index_feed_and_sitemap_stay_well_formed_and_inert(site: Path) -> None:
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert index["docs"]
-    for doc in index["docs"]:
+    mkdocs_index, zensical_index = site / "search" / "search_index.json", site / "search.json"
+    index = json.loads((mkdocs_index if mkdocs_index.exists() else zensical_index).read_text(encoding="utf-8"))
+    docs = index.get("docs") or index.get("items")
+    assert docs
+    for doc in docs:
         for field in ("title", "text"):
             fragment = scan_fragment(doc.get(field, ""))
             assert fragment.dangerous == [] and not fragment.scripts, (field, doc.get(field, "")[:200])
@@ -267,3 +269,39 @@ def test_scripts_and_stylesheets_mkdocs_yml_lists_are_the_sites_own(make_project
                            "mkdocs.yml": MINIMAL_MKDOCS + "extra_javascript:\n  - js/extra.js\n"})
     assert main(["build", str(root), "--no-pdf"]) == 0
     assert (root / "site" / "js" / "extra.js").is_file()
+
+
+@pytest.mark.parametrize("engine", ["mkdocs", "zensical"])
+def test_a_docs_page_may_not_pick_its_template(make_project, capsys, monkeypatch, engine: str) -> None:
+    """Material's redirect.html puts `page.meta.location` into script: a page choosing it ran `javascript:` URLs."""
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    page = "---\ntemplate: redirect.html\nlocation: javascript:alert(document.domain)\n---\n# Go\n"
+    root = make_project(**{"docs/go.md": page})
+    assert main(["check", str(root)]) == 1
+    assert "docs/go.md:2: error: a page may not set `template`" in capsys.readouterr().out
+    assert main(["build", str(root), "--engine", engine, "--no-pdf"]) == 1
+    assert not (root / "site").exists()
+
+
+def test_archives_are_cleaned_with_todays_settings_not_an_old_commits(tmp_path: Path, monkeypatch) -> None:
+    """A pull request's intermediate commit lands in history unreviewed: its mkdocs.yml may not turn off the
+    sanitiser (or pick a style file) for the archive of that version."""
+    from .conftest import MINIMAL_MKDOCS
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = tmp_path / "project"
+    evil = 'Summary [@alpha2025].\n\n<img src=x onerror="window.__xss=1">\n'
+    write_tree(root, minimal_files(**{"mkdocs.yml": MINIMAL_MKDOCS + "      sanitize_html: false\n",
+                                      "content/example/summary.md": evil}))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Desk")
+    git(root, "config", "user.email", "desk@example.invalid")
+    (root / ".gitignore").write_text("site/\n.cache/\n", encoding="utf-8")
+    commit(root, "v1, with the sanitiser off", DATES["v1"])
+    write_tree(root, {"mkdocs.yml": MINIMAL_MKDOCS, "content/example/report.yml": _report(2),
+                      "content/example/summary.md": "Summary [@alpha2025].\n"})
+    commit(root, "v2", DATES["v2"])
+    assert main(["build", str(root)]) == 0
+    archive = root / "site/example/v1/index.html"
+    assert archive.is_file()
+    assert scan(archive).dangerous == [] and "window.__xss" not in archive.read_text(encoding="utf-8")

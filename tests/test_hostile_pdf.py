@@ -72,14 +72,16 @@ def _project(make_project, tmp_path: Path, server: str, site_url: str = "") -> P
         mkdocs = f"site_url: {site_url}\n" + mkdocs
     root = make_project(**{"content/example/summary.md": prose, "mkdocs.yml": mkdocs})
     (root / "content/example/figure.svg").write_text(_svg(INSIDE), encoding="utf-8")
-    (root / "content/example/linked.svg").symlink_to(outside / "secret.svg")
     return root
 
 
 def _pdf(root: Path) -> tuple[bytes, tuple[str, ...]]:
+    """The PDF of the project's report. The link out of the report folder is made after the build has checked the
+    project (`report check` refuses it): the fetcher must refuse it on its own too."""
     result = build_project(Project(root=root))
     assert result.ok, [p.format() for p in result.problems.errors]
     assert result.renderer is not None
+    (root / "content/example/linked.svg").symlink_to(root.parent / "outside" / "secret.svg")
     output = export_pdfs(result.rendered, result.renderer, workers=1)["example"]
     return output.data, output.refused
 

@@ -115,8 +115,8 @@ def test_page_headings_become_the_table_of_contents_with_permalinks(make_project
 def test_golden_home_page(make_project) -> None:
     """Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_render.py`."""
     result, _ = _build(make_project())
-    home = result.renderer.home_markdown(result.rendered, "Test reports")
-    golden = GOLDEN / "minimal_home.md"
+    home = result.renderer.home_page(result.rendered, "Test reports").html
+    golden = GOLDEN / "minimal_home.html"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(home, encoding="utf-8")
     assert home == golden.read_text(encoding="utf-8")

@@ -1,0 +1,224 @@
+"""The site, once for every engine: load → validate → render → history → pages → PDFs → feed, into a typed
+`SiteOutput` that an engine adapter only has to place in its theme.
+
+Every generated page is finished HTML with its table of contents, its search text and its place in the
+navigation; every other file (PDFs, downloads, the feed, redirects) is bytes at a path. Problems travel inside
+the result. The MkDocs plugin and the Zensical adapter are the two consumers; neither renders anything itself.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.model import Entry, Field
+
+from .bib import Source
+from .errors import Problems
+from .feed import FEED_PATH, atom_feed
+from .history import (
+    SiteHistory,
+    changes_page_output,
+    collect_history,
+    latest_version_page,
+    version_context,
+    version_page,
+)
+from .pdf import PdfCache, export_pdfs
+from .project import BuildResult, Project, build_project
+from .references import csl_item, memo
+from .render import PageOutput, RenderedReport, front_matter
+from .rendercache import page_context_key
+
+ASSETS = Path(__file__).parent / "assets"
+STYLESHEETS = {f"assets/report/{name}": ASSETS / name for name in ("kinds.css", "report.css")}
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One heading of a page's table of contents."""
+
+    level: int
+    id: str
+    name: str  # HTML text (entities kept), as Python-Markdown's toc extension gives it
+    children: tuple[TocEntry, ...] = ()
+
+    @classmethod
+    def from_tokens(cls, tokens: list[dict[str, Any]]) -> tuple[TocEntry, ...]:
+        return tuple(cls(t["level"], t["id"], t["name"], cls.from_tokens(t.get("children", []))) for t in tokens)
+
+    def token(self) -> dict[str, Any]:
+        """Python-Markdown's `toc_tokens` shape, which both engines read."""
+        return {"level": self.level, "id": self.id, "name": self.name, "html": self.name, "data-toc-label": "",
+                "children": [child.token() for child in self.children]}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A generated page: `path` is its source path (`example/index.md`, served at `example/`)."""
+
+    path: str
+    title: str  # text; the adapter escapes it for the theme
+    description: str
+    html: str  # the finished body
+    toc: tuple[TocEntry, ...]
+    search_html: str  # what the site search should index ("" with `searchable` False)
+    searchable: bool
+    in_nav: bool
+
+    @classmethod
+    def from_output(cls, path: str, output: PageOutput) -> Page:
+        searchable = not (output.meta.get("search") or {}).get("exclude", False)
+        return cls(path, str(output.meta.get("title", "")), str(output.meta.get("description", "")), output.html,
+                   TocEntry.from_tokens(output.toc), output.search_html() if searchable else "", searchable,
+                   listed_in_nav(path))
+
+    def front_matter(self) -> str:
+        """Title, description and search settings as YAML front matter (values as written: `front_matter`)."""
+        meta: dict[str, Any] = {"title": self.title}
+        if self.description:
+            meta["description"] = self.description
+        if not self.searchable:
+            meta["search"] = {"exclude": True}
+        return front_matter(meta)
+
+
+@dataclass(frozen=True)
+class HeadLink:
+    """A `<link>` every page's `<head>` should carry (the feed)."""
+
+    rel: str
+    type: str
+    title: str
+    href: str  # relative to the site root
+
+
+@dataclass
+class SiteOutput:
+    """Everything an engine publishes besides the desk's own docs/ files."""
+
+    result: BuildResult
+    history: SiteHistory | None = None
+    pages: dict[str, Page] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    stylesheets: dict[str, Path] = field(default_factory=lambda: dict(STYLESHEETS))
+    head_links: list[HeadLink] = field(default_factory=list)
+
+    @property
+    def problems(self) -> Problems:
+        return self.result.problems
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+
+def build_site(project: Project, *, permalink: str | None = None, partial: bool = False) -> SiteOutput:
+    """The whole site sequence. With errors nothing is generated, unless `partial` (a preview): then whatever
+    rendered is published, so a half-written report still shows."""
+    result = build_project(project)
+    history = collect_history(project, result) if result.ok else None  # warns when archives are skipped
+    site = SiteOutput(result, history)
+    if result.renderer is None or not (result.ok or partial):
+        return site
+    name = result.config.site_name or "Evidence reports"
+    site.head_links.append(HeadLink("alternate", "application/atom+xml", f"{name}: report revisions", FEED_PATH))
+    for path, content in site_files(result, pdf_cache=project.pdf_cache, history=history, permalink=permalink).items():
+        if isinstance(content, PageOutput):
+            site.pages[path] = Page.from_output(path, content)
+        else:
+            site.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+    return site
+
+
+def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
+               pdf_cache: PdfCache | None = None, history: SiteHistory | None = None,
+               permalink: str | None = None) -> dict[str, str | bytes | PageOutput]:
+    """Every generated page and download, by its path in the site's source tree: pages are `PageOutput`s
+    (finished HTML + headings), downloads text or bytes; `<slug>/v<M>/index.html` for the latest version is a
+    static redirect page."""
+    assert result.renderer is not None
+    history = history or SiteHistory.current(result)
+    site_name = result.config.site_name or "Evidence reports"
+    files: dict[str, str | bytes | PageOutput] = {
+        "index.md": result.renderer.home_page(result.rendered, site_name, permalink)}
+    extras = {slug: dict(values) for slug, values in (extra or {}).items()}
+    if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
+        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
+            files[f"{slug}/{slug}.pdf"] = pdf.data
+            extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
+    cache = result.render_cache
+    for rendered in result.rendered:
+        slug = rendered.report.slug
+        versions = history.reports.get(slug)
+        page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
+        entry = cache.memory.get(slug) if cache else None
+        if entry is None or entry.rendered is not rendered:  # a render with problems is never cached
+            files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
+            files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
+            files[f"{slug}/sources.json"] = sources_csl_json(rendered)
+        else:
+            assert cache is not None
+            context = page_context_key(page_extra, permalink)
+            if context not in entry.pages or not entry.downloads:
+                entry.pages = {context: result.renderer.page(rendered, page_extra, permalink)}
+                entry.downloads = {"sources.bib": sources_bibtex(rendered), "sources.json": sources_csl_json(rendered)}
+                cache.changed(entry)
+            files[f"{slug}/index.md"] = entry.pages[context]
+            files[f"{slug}/sources.bib"] = entry.downloads["sources.bib"]
+            files[f"{slug}/sources.json"] = entry.downloads["sources.json"]
+        if versions is None:
+            continue
+        for number, version in sorted(versions.versions.items()):
+            if number == versions.latest:
+                files[f"{slug}/v{number}/index.html"] = latest_version_page(versions)
+            else:
+                files[f"{slug}/v{number}/index.md"] = version_page(versions, number, permalink)
+            same = version.rendered is rendered  # the latest version: the downloads of the main page
+            files[f"{slug}/v{number}/sources.bib"] = files[f"{slug}/sources.bib"] if same else sources_bibtex(version.rendered)
+            files[f"{slug}/v{number}/sources.json"] = (files[f"{slug}/sources.json"] if same
+                                                       else sources_csl_json(version.rendered))
+            if versions.has_changes(number):
+                files[f"{slug}/v{number}/changes/index.md"] = changes_page_output(versions, number, result.renderer,
+                                                                                  permalink)
+    files[FEED_PATH] = atom_feed(result, history)
+    if cache:
+        cache.flush()
+    return files
+
+
+def listed_in_nav(uri: str) -> bool:
+    """Version and changes pages are reached from the revision history, not the navigation."""
+    parts = uri.split("/")
+    return not (len(parts) > 2 and parts[1][:1] == "v" and parts[1][1:].isdigit())
+
+
+def sources_bibtex(rendered: RenderedReport) -> str:
+    """The cited sources of a report as BibTeX, in citation order.
+
+    bibtexparser writes a library block by block, joined by a blank line, so each entry is written once per
+    source and reused by every report that cites it (byte-identical to writing the whole library at once)."""
+    return "\n\n".join(memo(entry.source, "bibtex", _entry_bibtex) for entry in rendered.references)
+
+
+def _entry_bibtex(source: Source) -> str:
+    library = Library()
+    library.add(Entry(source.entry_type, source.key, [Field(k, v) for k, v in source.fields.items()]))
+    return bibtexparser.write_string(library)
+
+
+def sources_csl_json(rendered: RenderedReport) -> str:
+    """The cited sources as CSL-JSON: exactly `json.dumps(items, indent=2, sort_keys=True)`, but each item is
+    encoded once per source (JSON strings hold no raw newline, so indenting an item's lines is exact)."""
+    if not rendered.references:
+        return "[]\n"
+    return "[\n" + ",\n".join(memo(entry.source, "csl-json", _csl_json_item) for entry in rendered.references) + "\n]\n"
+
+
+def _csl_json_item(source: Source) -> str:
+    return textwrap.indent(json.dumps(csl_item(source), ensure_ascii=False, indent=2, sort_keys=True), "  ")

@@ -1,0 +1,262 @@
+"""The Zensical adapter: the core's `SiteOutput`, staged as a docs folder that Zensical builds as it is.
+
+Zensical reads mkdocs.yml but runs no third-party plugin, so nothing of ours can run inside it except a
+Python-Markdown extension (`zensical_markdown`). The adapter therefore builds the site first, then stages:
+
+    <stage>/zensical.yml     INHERIT: the project's mkdocs.yml, plus docs_dir, site_dir, nav, stylesheets, the
+                             theme override with the feed link, and the extension
+    <stage>/docs/            the desk's own docs/ files (front matter escaped), each generated page as front
+                             matter + one marker line, and every generated file (PDFs, downloads, feed, redirects)
+    <stage>/pages/ID.json    the finished body and table of contents of each generated page
+    <stage>/overrides/       the desk's custom_dir, if any, and our main.html (the feed link)
+
+and calls `zensical.build` in this process. The site is built inside the stage and swapped into the project's
+site_dir only when the build succeeds. This is the only module that imports zensical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import safefs
+from .config import read_mkdocs_yml
+from .errors import Problems
+from .project import RESERVED_META, Project, docs_front_matter
+from .publish import Page, SiteOutput, build_site
+from .render import front_matter, html_text
+from .zensical_markdown import marker
+
+THEME_DIR = Path(__file__).parent / "theme"
+EXTENSION = "generator.zensical_markdown"
+_ATX_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+def available() -> bool:
+    try:
+        import zensical  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _permalink(mkdocs: dict[str, Any]) -> str | None:
+    for item in mkdocs.get("markdown_extensions") or []:
+        if isinstance(item, dict) and isinstance(item.get("toc"), dict):
+            setting = item["toc"].get("permalink")
+            return "&para;" if setting is True else setting if isinstance(setting, str) and setting else None
+    return None
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html_text(value)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    return value
+
+
+def _docs_page(text: str, path: Path, problems: Problems) -> str:
+    """A desk's own page as Zensical should read it: its front matter re-written with every text escaped (the
+    theme prints title and description as they are) and a title taken from the first heading when none is set.
+    `template` is dropped (project.check_docs makes it an error)."""
+    meta, text = docs_front_matter(text, path, problems)
+    if "title" not in meta:
+        heading = _ATX_HEADING.search(text)
+        meta["title"] = re.sub(r"[*_`]", "", heading.group(1)) if heading else path.stem.replace("-", " ").title()
+    meta = {k: _escaped(v) for k, v in meta.items() if isinstance(k, str) and k not in RESERVED_META}
+    return front_matter(meta) + text
+
+
+def _page_id(page: Page) -> str:
+    """Changes whenever the page does, so Zensical's own cache of converted pages never serves an old body."""
+    digest = hashlib.sha256()
+    digest.update(page.path.encode())
+    digest.update(page.html.encode())
+    digest.update(json.dumps([t.token() for t in page.toc]).encode())
+    return digest.hexdigest()
+
+
+def _nav(site: SiteOutput, own_pages: list[str]) -> list[Any]:
+    """Home, the reports by short title, then the desk's own pages (as the MkDocs plugin does)."""
+    reports = [{html_text(r.report.short_title): f"{r.report.slug}/index.md"} for r in site.result.rendered]
+    return [{"Home": "index.md"}, {"Reports": reports}, *own_pages]
+
+
+def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:
+    """Write everything Zensical needs into `folder`; returns the staged configuration file."""
+    mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
+    config = site.result.config
+    docs, pages_dir, overrides = folder / "docs", folder / "pages", folder / "overrides"
+    for sub in (docs, pages_dir, overrides):
+        shutil.rmtree(sub, ignore_errors=True)
+        sub.mkdir(parents=True)
+    own: list[str] = []
+    source_docs = root / config.docs_dir
+    if source_docs.is_dir():  # already checked: no links out, no special or active files (project.check_docs)
+        files, _ = safefs.walk_files(source_docs, "", root)
+        for path in files:
+            relative = path.relative_to(source_docs).as_posix()
+            target = docs / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix.lower() in (".md", ".markdown"):
+                text = safefs.read_text(path, source_docs, root)
+                target.write_text(_docs_page(text, path, site.problems), encoding="utf-8")
+                if relative not in site.pages:
+                    own.append(relative)
+            else:
+                shutil.copyfile(path, target)
+    for uri, data in site.files.items():
+        target = docs / uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for uri, source in site.stylesheets.items():
+        target = docs / uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    for uri, page in site.pages.items():
+        if uri == "index.md" and (source_docs / "index.md").is_file():
+            continue  # the desk's own home page wins, as with MkDocs
+        page_id = _page_id(page)
+        (pages_dir / f"{page_id}.json").write_text(
+            json.dumps({"html": page.html, "toc": [t.token() for t in page.toc]}, ensure_ascii=False), encoding="utf-8")
+        meta: dict[str, Any] = {"title": html_text(page.title)}
+        if page.description:
+            meta["description"] = html_text(page.description)
+        if not page.searchable:
+            meta["search"] = {"exclude": True}
+        target = docs / uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(front_matter(meta) + "\n" + marker(nonce, page_id) + "\n", encoding="utf-8")
+    theme = mkdocs.get("theme") if isinstance(mkdocs.get("theme"), dict) else {}
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    if isinstance(custom, str) and safefs.is_inside(root / custom, root) and (root / custom).is_dir():
+        shutil.copytree(root / custom, overrides, dirs_exist_ok=True, symlinks=True)
+    if not (overrides / "main.html").exists():
+        shutil.copyfile(THEME_DIR / "main.html", overrides / "main.html")
+    staged: dict[str, Any] = {
+        "INHERIT": os.path.relpath(root / "mkdocs.yml", folder),
+        "docs_dir": "docs",
+        "site_dir": "site",
+        "theme": {"custom_dir": "overrides"},
+        "extra_css": [uri for uri in site.stylesheets if uri not in (mkdocs.get("extra_css") or [])],
+        "markdown_extensions": [{EXTENSION: {"nonce": nonce, "pages_dir": str(pages_dir.resolve()),
+                                             "sanitize": config.sanitize_html}}],
+    }
+    if not mkdocs.get("nav"):
+        staged["nav"] = _nav(site, sorted(own))
+    path = folder / "zensical.yml"
+    path.write_text(yaml.safe_dump(staged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _zensical_build(config_file: Path) -> None:
+    import zensical
+
+    zensical.build(str(config_file), {"clean": False, "strict": False})
+
+
+@contextmanager
+def _stage_folder() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="report-zensical-") as tmp:
+        yield Path(tmp)
+
+
+def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, bool]:
+    """Build the project's site with Zensical into `site_dir`; (the site output, whether a site was written).
+    On errors in content or sources nothing is written and the old site stays."""
+    project = Project(root=root)
+    mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
+    if not pdf:
+        from .config import load_site_config
+
+        project.config = load_site_config(root).model_copy(update={"pdf": False})
+    site = build_site(project, permalink=_permalink(mkdocs))
+    if not site.ok:
+        return site, False
+    with _stage_folder() as folder:
+        config_file = stage(root, site, folder, secrets.token_hex(16))
+        if not site.ok:  # the desk's own pages
+            return site, False
+        _zensical_build(config_file)
+        built = folder / "site"
+        if not (built / "index.html").is_file():
+            raise RuntimeError("Zensical finished without writing the home page")
+        staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
+        shutil.rmtree(staging)
+        shutil.move(str(built), staging)
+    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+    if site_dir.exists():
+        site_dir.rename(old)
+    staging.rename(site_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return site, True
+
+
+def _snapshot(root: Path, folders: list[str]) -> dict[str, int]:
+    stamps = {}
+    for name in folders:
+        for dirpath, _dirs, files in os.walk(root / name):
+            for file in files:
+                with_path = os.path.join(dirpath, file)
+                try:
+                    stamps[with_path] = os.stat(with_path).st_mtime_ns
+                except OSError:
+                    continue
+    mkdocs = root / "mkdocs.yml"
+    stamps[str(mkdocs)] = mkdocs.stat().st_mtime_ns if mkdocs.exists() else 0
+    return stamps
+
+
+def serve(root: Path, dev_addr: str | None, report: Any) -> None:
+    """Preview with Zensical: the stage lives in a temporary folder while serving; content/, bib/ and docs/ are
+    watched here (polled twice a second) and re-staged on every change, and Zensical reloads the pages it sees
+    change. A report with errors still shows, as with MkDocs."""
+    import zensical
+
+    project = Project(root=root)
+    mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
+    folder = Path(tempfile.mkdtemp(prefix="report-zensical-serve-"))
+    nonce = secrets.token_hex(16)
+
+    def restage() -> Path:
+        site = build_site(project, permalink=_permalink(mkdocs), partial=True)
+        report(site.problems)
+        return stage(root, site, folder, nonce)
+
+    config_file = restage()
+    config = project.config
+    watched = [config.content_dir, config.bib_dir, config.docs_dir] if config else ["content", "bib", "docs"]
+    stop = threading.Event()
+
+    def watch() -> None:
+        seen = _snapshot(root, watched)
+        while not stop.wait(0.5):
+            now = _snapshot(root, watched)
+            if now != seen:
+                seen = now
+                project.config = None  # mkdocs.yml may have changed
+                restage()
+
+    thread = threading.Thread(target=watch, name="report-watch", daemon=True)
+    thread.start()
+    options: dict[str, Any] = {"dev_addr": dev_addr, "open": False, "strict": False}
+    try:
+        zensical.serve(str(config_file), options)
+    finally:
+        stop.set()
+        shutil.rmtree(folder, ignore_errors=True)
