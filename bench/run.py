@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata as metadata
+import importlib.util
 import json
 import os
 import platform
@@ -98,9 +99,11 @@ def bench_size(name: str, out: Path, repeats: int, with_bibtex: bool, seed: int)
         "plain": [py, "-m", "mkdocs", "build", "-q", "-f", str(roots["plain"] / "mkdocs.yml")],
         "report": [py, "-m", "generator.cli", "build", "--no-pdf", str(roots["report"])],
         "bibtex": [py, "-m", "mkdocs", "build", "-q", "-f", str(roots["bibtex"] / "mkdocs.yml")],
+        "zensical-plain": [py, "-m", "zensical", "build", "-f", str(roots["plain"] / "mkdocs.yml")],
+        "zensical": [py, "-m", "generator.cli", "build", "--no-pdf", "--engine", "zensical", str(roots["report"])],
     }
     samples = {k: Sample() for k in ("plain", "cold", "warm", "bibtex", "core-cold", "core-warm", "rebuild-plain",
-                                     "rebuild-report", "rebuild-bibtex")}
+                                     "rebuild-report", "rebuild-bibtex", "zensical-plain", "zensical")}
     cache = roots["report"] / ".cache"
     # Interleave the variants in every round, so drift on the machine hits them all alike.
     for round_number in range(repeats):
@@ -109,6 +112,8 @@ def bench_size(name: str, out: Path, repeats: int, with_bibtex: bool, seed: int)
                 ("warm", commands["report"], "warm")]
         if with_bibtex:
             jobs.append(("bibtex", commands["bibtex"], None))
+        if importlib.util.find_spec("zensical") is not None:  # the second engine, against its own floor
+            jobs += [("zensical-plain", commands["zensical-plain"], None), ("zensical", commands["zensical"], "warm")]
         for label, cmd, cache_state in jobs:
             if cache_state == "cold":
                 shutil.rmtree(cache, ignore_errors=True)
@@ -178,7 +183,9 @@ def table(results: dict[str, dict[str, Sample]], pdf: dict[str, object] | None) 
               ("core-warm", "of which report's own work (no MkDocs), warm", "plain"),
               ("rebuild-plain", "rebuild after 1-word edit: plain MkDocs", "rebuild-plain"),
               ("rebuild-report", "rebuild after 1-word edit: report", "rebuild-plain"),
-              ("rebuild-bibtex", "rebuild after 1-word edit: mkdocs-bibtex", "rebuild-plain")]
+              ("rebuild-bibtex", "rebuild after 1-word edit: mkdocs-bibtex", "rebuild-plain"),
+              ("zensical-plain", "plain Zensical, same pages (floor)", "zensical-plain"),
+              ("zensical", "report build --engine zensical, warm cache", "zensical-plain")]
     verdicts: list[str] = []
     for name, samples in results.items():
         size = SIZES[name]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from .urls import report_url
+
 if TYPE_CHECKING:
     from .history import SiteHistory
     from .project import BuildResult
@@ -22,22 +24,22 @@ def atom_feed(result: BuildResult, history: SiteHistory) -> str:
     """Every revision of every report, newest first, each linking to its version page."""
     assert result.renderer is not None
     config = result.config
-    base = config.site_url.rstrip("/") + "/" if config.site_url else ""
     entries: list[dict[str, Any]] = []
     for rendered in result.rendered:
         report = rendered.report
         versions = history.reports.get(report.slug)
         for revision in report.meta.revisions:
             available = versions is not None and revision.version in versions.versions
-            path = f"{report.slug}/v{revision.version}/" if available else f"{report.slug}/#v{revision.version}"
-            changes = (f"{report.slug}/v{revision.version}/changes/"
+            url = (report_url(config.site_url, report.slug, revision.version) if available
+                   else report_url(config.site_url, report.slug, part=f"#v{revision.version}"))
+            changes = (report_url(config.site_url, report.slug, revision.version, "changes/")
                        if versions is not None and versions.has_changes(revision.version) else "")
             entries.append({
                 "title": f"{report.short_title} — version {revision.version}: {revision.kind}",
-                "id": base + f"{report.slug}/v{revision.version}/" if base else
+                "id": report_url(config.site_url, report.slug, revision.version) if config.site_url else
                 f"urn:report-generator:{report.slug}:v{revision.version}",
-                "url": base + path,
-                "changes": base + changes if changes else "",
+                "url": url,
+                "changes": changes,
                 "updated": atom_time(revision.date),
                 "date": revision.date,
                 "version": revision.version,
@@ -49,6 +51,7 @@ def atom_feed(result: BuildResult, history: SiteHistory) -> str:
             })
     entries.sort(key=lambda e: (e["date"], e["slug"], e["version"]), reverse=True)
     updated = max((e["date"] for e in entries), default=EPOCH)
+    base = config.site_url.rstrip("/") + "/" if config.site_url else ""  # the site's own address (feed, home)
     return result.renderer.env.get_template("feed.xml").render(
         title=config.site_name or "Evidence reports",
         feed_id=base + "feed.xml" if base else "urn:report-generator:feed",

@@ -122,6 +122,42 @@ class ReportMeta(_Model):
     revisions: list[Revision] = Field(min_length=1)
 
 
+# The shape of a report, written once: which fields of report.yml hold Markdown with citations, and which hold
+# source keys (`*` is every item of a list). Validation, the check of a report that failed the schema, the sources
+# formatted up front and the test that rendering and the diff cover every field all read these tables.
+CITED_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("verdict", "text"), ("claims", "*", "claim"), ("claims", "*", "explanation"), ("narratives", "*", "summary"),
+    ("bottom_line", "conclusion"), ("bottom_line", "would_change"), ("follow_up", "*"), ("disclaimer",))
+SOURCE_KEY_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("claims", "*", "sources", "*"), ("claims", "*", "first_appeared", "source"), ("narratives", "*", "sources", "*"))
+
+
+def walk_fields(data: Any, pattern: tuple[str, ...], loc: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(location, value) of every value of plain data (report.yml as loaded, or `ReportMeta.model_dump()`) that
+    `pattern` names; parts of the wrong type are skipped (the schema reports them)."""
+    if not pattern:
+        yield loc, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        for i, item in enumerate(data if isinstance(data, list) else []):
+            yield from walk_fields(item, rest, (*loc, i))
+    elif isinstance(data, dict) and data.get(head) is not None:
+        yield from walk_fields(data[head], rest, (*loc, head))
+
+
+def cited_texts(data: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every Markdown text of report data that may hold citations, with its location."""
+    for pattern in CITED_TEXT_FIELDS:
+        yield from ((loc, value) for loc, value in walk_fields(data, pattern) if isinstance(value, str))
+
+
+def source_keys(data: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every source key report data names outside its prose, with its location."""
+    for pattern in SOURCE_KEY_FIELDS:
+        yield from ((loc, value) for loc, value in walk_fields(data, pattern) if isinstance(value, str))
+
+
 @dataclass
 class Report:
     """A loaded report: its metadata, prose and where everything came from."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import inert
+from .urls import report_url
 from .workers import default_workers, pool_context
 
 if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
@@ -118,8 +119,8 @@ def keep_spaces_inside_inlines(html: str) -> str:
 
 
 def page_url(rendered: RenderedReport) -> str:
-    site_url = rendered.config.site_url.rstrip("/")
-    return f"{site_url}/{rendered.report.slug}/" if site_url else ""
+    """The report's published address, or "" when the site has no `site_url` (a PDF needs an absolute one)."""
+    return report_url(rendered.config.site_url, rendered.report.slug) if rendered.config.site_url else ""
 
 
 # The base of a report's PDF when the site has no `site_url`: relative links then stay relative (they resolve next

@@ -22,10 +22,13 @@ from .model import (
     RejectedReport,
     Report,
     check_slug_collisions,
+    cited_texts,
     line_in,
     load_reports,
     load_yaml_data,
     report_folders,
+    source_keys,
+    walk_fields,
 )
 from .pdf import PdfCache
 from .references import ReferenceFormatter
@@ -99,55 +102,23 @@ def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Pat
                 report_unknown_citation_key(item.key, bib, problems, path, first_line + citation.line - 1)
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bibliography, problems: Problems) -> None:
     """A report.yml that failed the schema still gets the checks that need no valid model, so one bad
     date does not hide a mistyped rating or citation (every problem is reported at once)."""
     data, path = rejected.data, rejected.folder / REPORT_FILE
 
-    def line(*loc: object) -> int | None:
+    def line(loc: tuple[Any, ...]) -> int | None:
         return line_in(rejected.lines, loc)
 
-    def items(value: object) -> list[tuple[int, dict]]:
-        return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
-
-    def text(value: object, *loc: object) -> None:
-        if isinstance(value, str):
-            _check_citations(value, bib, problems, path, line(*loc) or 1)
-
-    def keys(value: object, *loc: object) -> None:
-        for j, key in enumerate(value if isinstance(value, list) else []):
-            if isinstance(key, str):
-                _check_key(key, bib, problems, path, line(*loc, j))
-
-    verdict: dict[str, Any] = _mapping(data.get("verdict"))
-    if isinstance(verdict.get("rating"), str):
-        _check_rating(verdict["rating"], config, problems, path, line("verdict", "rating"))
-    text(verdict.get("text"), "verdict", "text")
-    for i, claim in items(data.get("claims")):
-        if isinstance(claim.get("rating"), str):
-            _check_rating(claim["rating"], config, problems, path, line("claims", i, "rating"))
-        text(claim.get("claim"), "claims", i, "claim")
-        text(claim.get("explanation"), "claims", i, "explanation")
-        keys(claim.get("sources"), "claims", i, "sources")
-        appeared = claim.get("first_appeared")
-        if isinstance(appeared, dict) and isinstance(appeared.get("source"), str):
-            _check_key(appeared["source"], bib, problems, path, line("claims", i, "first_appeared", "source"))
-    for i, narrative in items(data.get("narratives")):
-        text(narrative.get("summary"), "narratives", i, "summary")
-        keys(narrative.get("sources"), "narratives", i, "sources")
-    bottom: dict[str, Any] = _mapping(data.get("bottom_line"))
-    for name in ("conclusion", "would_change"):
-        text(bottom.get(name), "bottom_line", name)
-    follow_up = data.get("follow_up")
-    for i, question in enumerate(follow_up if isinstance(follow_up, list) else []):
-        text(question, "follow_up", i)
-    text(data.get("disclaimer"), "disclaimer")
-    for _, section in items(data.get("sections")):
-        file_name = section.get("file")
+    for pattern in (("verdict", "rating"), ("claims", "*", "rating")):
+        for loc, value in walk_fields(data, pattern):
+            if isinstance(value, str):
+                _check_rating(value, config, problems, path, line(loc))
+    for loc, text in cited_texts(data):
+        _check_citations(text, bib, problems, path, line(loc) or 1)
+    for loc, key in source_keys(data):
+        _check_key(key, bib, problems, path, line(loc))
+    for _loc, file_name in walk_fields(data, ("sections", "*", "file")):
         if isinstance(file_name, str) and re.fullmatch(r"[^/\\]+\.md", file_name):
             try:
                 prose = safefs.read_text(rejected.folder / file_name, rejected.folder.parent, problems.root)
@@ -179,18 +150,13 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
             problems.error(path, line("claims", i, "id"), f"duplicate claim id `{claim.id}`", "claim ids must be unique",
                            code="schema")
         seen_ids.add(claim.id)
-        for j, key in enumerate(claim.sources):
-            check_key(key, "claims", i, "sources", j)
         appeared = claim.first_appeared
-        if appeared and appeared.source:
-            check_key(appeared.source, "claims", i, "first_appeared", "source")
         if appeared and appeared.date and appeared.date > today:
             problems.error(path, line("claims", i, "first_appeared", "date"),
                            f"claim `{claim.id}` first appeared on {appeared.date}, which is in the future",
                            "check the year", code="future-date")
-    for i, narrative in enumerate(meta.narratives):
-        for j, key in enumerate(narrative.sources):
-            check_key(key, "narratives", i, "sources", j)
+    for loc, key in source_keys(meta.model_dump()):
+        check_key(key, *loc)
 
     if meta.checked_on > today:
         problems.error(path, line("checked_on"), f"checked_on {meta.checked_on} is in the future",
@@ -221,14 +187,10 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     """The sources these reports cite anywhere (prose, YAML texts and source lists), for formatting up front."""
     keys: dict[str, None] = {}
     for report in reports:
-        for text in (*report.prose.values(), report.meta.model_dump_json()):
+        data = report.meta.model_dump()
+        for text in (*report.prose.values(), *(text for _, text in cited_texts(data))):
             keys.update((k, None) for k in iter_keys(text))
-        for claim in report.meta.claims:
-            keys.update((k, None) for k in claim.sources)
-        for narrative in report.meta.narratives:
-            keys.update((k, None) for k in narrative.sources)
-        keys.update((c.first_appeared.source, None) for c in report.meta.claims
-                    if c.first_appeared and c.first_appeared.source)
+        keys.update((key, None) for _, key in source_keys(data))
     return [bib.sources[k] for k in keys if k in bib.sources]
 
 

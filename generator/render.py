@@ -23,11 +23,12 @@ from markupsafe import Markup
 from . import hygiene
 from .bib import Bibliography, Source
 from .citations import Citation, CitationSyntaxError, compress_numbers, find_citations
-from .config import SOURCE_KINDS, SiteConfig
+from .config import SOURCE_KINDS, Rating, SiteConfig
 from .errors import Problems
-from .model import Report
+from .model import Claim, Narrative, Report, Revision
 from .references import FormattedReference, ReferenceFormatter
 from .sanitize import REPORT_ID, clean_prose, safe_url
+from .urls import report_url
 
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
@@ -218,77 +219,74 @@ class Renderer:
         line = report.line_of
         verdict = self.prose(meta.verdict.text, state, yml, line("verdict", "text") or 1, inline=True)
         verdict_uncited = self.prose(meta.verdict.text, None, yml, inline=True)
-        summary = None
-        sections = []
+        summary: RenderedSummary | None = None
+        sections: list[RenderedSection] = []
         number = 0
         claims_done = narratives_done = False
-        rendered_claims: list[dict[str, Any]] = []
-        rendered_narratives: list[dict[str, Any]] = []
+        rendered_claims: list[RenderedClaim] = []
+        rendered_narratives: list[RenderedNarrative] = []
 
-        def claims_block() -> list[dict[str, Any]]:
+        def claims_block() -> list[RenderedClaim]:
             out = []
             for i, claim in enumerate(meta.claims):
-                rating = self.config.rating(claim.rating)
                 appeared = claim.first_appeared
-                out.append({
-                    "claim": claim,
-                    "anchor": f"claim-{claim.id}",
-                    "rating": rating,
-                    "text": self.prose(claim.claim, state, yml, line("claims", i, "claim") or 1, inline=True),
-                    "appeared_source": self.citation_list([appeared.source], state, yml, line("claims", i))
+                out.append(RenderedClaim(
+                    claim=claim,
+                    anchor=f"claim-{claim.id}",
+                    rating=self.config.rating(claim.rating),
+                    text=self.prose(claim.claim, state, yml, line("claims", i, "claim") or 1, inline=True),
+                    appeared_source=self.citation_list([appeared.source], state, yml, line("claims", i))
                     if appeared and appeared.source else Markup(""),
-                    "sources": self.citation_list(claim.sources, state, yml, line("claims", i, "sources")),
-                    "explanation": self.prose(claim.explanation, state, yml, line("claims", i, "explanation") or 1),
-                })
+                    sources=self.citation_list(claim.sources, state, yml, line("claims", i, "sources")),
+                    explanation=self.prose(claim.explanation, state, yml, line("claims", i, "explanation") or 1),
+                ))
             return out
 
-        def narratives_block() -> list[dict[str, Any]]:
-            return [{
-                "narrative": narrative,
-                "summary": self.prose(narrative.summary, state, yml, line("narratives", i, "summary") or 1),
-                "sources": self.citation_list(narrative.sources, state, yml, line("narratives", i, "sources")),
-            } for i, narrative in enumerate(meta.narratives)]
+        def narratives_block() -> list[RenderedNarrative]:
+            return [RenderedNarrative(
+                narrative=narrative,
+                summary=self.prose(narrative.summary, state, yml, line("narratives", i, "summary") or 1),
+                sources=self.citation_list(narrative.sources, state, yml, line("narratives", i, "sources")),
+            ) for i, narrative in enumerate(meta.narratives)]
 
         bottom_prose = []
         for section in meta.sections:
             text = report.prose.get(section.file, "")
             path = report.folder / section.file
             if section.kind == "summary" and summary is None:
-                summary = {"title": section.title, "html": self.prose(text, state, path), "anchor": "summary"}
+                summary = RenderedSummary(section.title, self.prose(text, state, path))
                 continue
             if section.kind == "bottom-line":
                 bottom_prose.append(self.prose(text, state, path))
                 continue
             number += 1
-            item: dict[str, Any] = {"number": number, "title": section.title, "kind": section.kind,
-                                    "anchor": f"s{number}-{section.kind}", "html": self.prose(text, state, path),
-                                    "claims": [], "narratives": []}
+            item = RenderedSection(number, section.title, section.kind, f"s{number}-{section.kind}",
+                                   self.prose(text, state, path))
             if section.kind == "claims" and not claims_done:
-                rendered_claims = item["claims"] = claims_block()
+                rendered_claims = item.claims = claims_block()
                 claims_done = True
             if section.kind == "narratives" and not narratives_done:
-                rendered_narratives = item["narratives"] = narratives_block()
+                rendered_narratives = item.narratives = narratives_block()
                 narratives_done = True
             sections.append(item)
         if meta.claims and not claims_done:
             number += 1
             rendered_claims = claims_block()
-            sections.append({"number": number, "title": "Claims checked", "kind": "claims", "anchor": "claims",
-                             "html": Markup(""), "claims": rendered_claims, "narratives": []})
+            sections.append(RenderedSection(number, "Claims checked", "claims", "claims", Markup(""),
+                                            claims=rendered_claims))
         if meta.narratives and not narratives_done:
             number += 1
             rendered_narratives = narratives_block()
-            sections.append({"number": number, "title": "Competing narratives", "kind": "narratives",
-                             "anchor": "narratives", "html": Markup(""), "claims": [], "narratives": rendered_narratives})
+            sections.append(RenderedSection(number, "Competing narratives", "narratives", "narratives", Markup(""),
+                                            narratives=rendered_narratives))
         number += 1
-        bottom_line = {
-            "number": number,
-            "anchor": "bottom-line",
-            "prose": bottom_prose,
-            "conclusion": self.prose(meta.bottom_line.conclusion, state, yml, line("bottom_line", "conclusion") or 1),
-            "would_change": self.prose(meta.bottom_line.would_change, state, yml,
-                                       line("bottom_line", "would_change") or 1),
-        }
+        bottom_line = RenderedBottomLine(
+            number=number,
+            anchor="bottom-line",
+            prose=bottom_prose,
+            conclusion=self.prose(meta.bottom_line.conclusion, state, yml, line("bottom_line", "conclusion") or 1),
+            would_change=self.prose(meta.bottom_line.would_change, state, yml, line("bottom_line", "would_change") or 1),
+        )
         follow_up = [self.prose(q, state, yml, line("follow_up", i) or 1, inline=True)
                      for i, q in enumerate(meta.follow_up)]
         disclaimer = self.prose(meta.disclaimer, state, yml, line("disclaimer") or 1) if meta.disclaimer else None
@@ -326,7 +324,8 @@ class Renderer:
         title = (meta.short_title or meta.question) + (f" (version {archive['version']})" if archive else "")
 
         context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered),
-                   "fmt": self.format_date, "site_url": self.config.site_url, "pdf": None,
+                   "fmt": self.format_date, "pdf": None,
+                   "cite_url": report_url(self.config.site_url, rendered.report.slug) if self.config.site_url else "",
                    "archive": None, "version_links": {}, "h1_id": heading_id(meta.question),
                    "permalink": permalink_macro(permalink), **(extra or {})}
         body = self.env.get_template("report_page.html").render(context)
@@ -470,10 +469,10 @@ def html_text(text: str) -> str:
     return html.escape(text, quote=False).replace('"', "&quot;")
 
 
-def source_mix(references: list[ReferenceEntry]) -> list[dict[str, Any]]:
+def source_mix(references: list[ReferenceEntry]) -> list[SourceMixRow]:
     """How many cited sources of each kind; peer-reviewed studies are always listed, even at zero."""
     counts = Counter(entry.source.kind for entry in references)
-    return [{"kind": kind, "label": label, "count": counts.get(kind, 0)}
+    return [SourceMixRow(kind, label, counts.get(kind, 0))
             for kind, label in SOURCE_KINDS.items() if counts.get(kind) or kind == "peer-reviewed"]
 
 
@@ -485,17 +484,16 @@ def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
     """schema.org ClaimReview per claim; text is plain (JSON escaping happens in the template filter)."""
     meta = rendered.report.meta
     scale = rendered.config.ratings
-    site_url = rendered.config.site_url.rstrip("/")
-    page_url = f"{site_url}/{rendered.report.slug}/" if site_url else f"{rendered.report.slug}/"
+    page_url = report_url(rendered.config.site_url, rendered.report.slug)
     items = []
     for claim in rendered.claims:
-        c = claim["claim"]
+        c = claim.claim
         position = next((i for i, r in enumerate(scale) if r.id == c.rating), 0)
         item: dict[str, Any] = {
             "@context": "https://schema.org",
             "@type": "ClaimReview",
-            "url": f"{page_url}#{claim['anchor']}",
-            "claimReviewed": _plain(claim["text"]),
+            "url": f"{page_url}#{claim.anchor}",
+            "claimReviewed": _plain(claim.text),
             "datePublished": iso(meta.checked_on),
             "author": [{"@type": "Organization" if a.organization else "Person", "name": a.name}
                        for a in meta.authors],
@@ -504,7 +502,7 @@ def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
                 "ratingValue": len(scale) - position,
                 "bestRating": len(scale),
                 "worstRating": 1,
-                "alternateName": claim["rating"].label if claim["rating"] else c.rating,
+                "alternateName": claim.rating.label if claim.rating else c.rating,
             },
             "itemReviewed": {"@type": "Claim", "author": {"@type": "Organization", "name": c.claimant}},
         }
@@ -515,22 +513,79 @@ def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
 
 
 @dataclass
+class RenderedClaim:
+    """A claim as the page shows it: its text, rating, where it first appeared and why it is rated so."""
+
+    claim: Claim
+    anchor: str
+    rating: Rating | None
+    text: Markup
+    appeared_source: Markup
+    sources: Markup
+    explanation: Markup
+
+
+@dataclass
+class RenderedNarrative:
+    narrative: Narrative
+    summary: Markup
+    sources: Markup
+
+
+@dataclass
+class RenderedSummary:
+    title: str
+    html: Markup
+    anchor: str = "summary"
+
+
+@dataclass
+class RenderedSection:
+    """A numbered section: its prose, and the claims or narratives it holds (the first section of that kind)."""
+
+    number: int
+    title: str
+    kind: str
+    anchor: str
+    html: Markup
+    claims: list[RenderedClaim] = field(default_factory=list)
+    narratives: list[RenderedNarrative] = field(default_factory=list)
+
+
+@dataclass
+class RenderedBottomLine:
+    number: int
+    anchor: str
+    prose: list[Markup]
+    conclusion: Markup
+    would_change: Markup
+
+
+@dataclass
+class SourceMixRow:
+    kind: str
+    label: str
+    count: int
+
+
+@dataclass
 class RenderedReport:
-    """A report with every text rendered to safe HTML and its references numbered."""
+    """A report with every text rendered to safe HTML and its references numbered; templates, the PDF, JSON-LD,
+    the diff and the render cache read these types, never loose dictionaries."""
 
     report: Report
     config: SiteConfig
-    verdict_rating: Any
+    verdict_rating: Rating | None
     verdict: Markup
     verdict_uncited: Markup
-    summary: dict[str, Any] | None
-    sections: list[dict[str, Any]]
-    claims: list[dict[str, Any]]
-    narratives: list[dict[str, Any]]
-    bottom_line: dict[str, Any]
+    summary: RenderedSummary | None
+    sections: list[RenderedSection]
+    claims: list[RenderedClaim]
+    narratives: list[RenderedNarrative]
+    bottom_line: RenderedBottomLine
     follow_up: list[Markup]
     disclaimer: Markup | None
     references: list[ReferenceEntry]
-    source_mix: list[dict[str, Any]]
-    revisions: list[Any]
+    source_mix: list[SourceMixRow]
+    revisions: list[Revision]
     looked_up: set[str] = field(default_factory=set)  # source keys the rendering depended on

@@ -26,9 +26,23 @@ from .cache import code_version, read_json, write_json
 from .config import Rating, SiteConfig
 from .model import Claim, Narrative, Report
 from .references import FormattedReference
-from .render import PageOutput, ReferenceEntry, RenderedReport
+from .render import (
+    PageOutput,
+    ReferenceEntry,
+    RenderedBottomLine,
+    RenderedClaim,
+    RenderedNarrative,
+    RenderedReport,
+    RenderedSection,
+    RenderedSummary,
+    SourceMixRow,
+)
 
 _REBUILT = ("report", "config", "revisions", "looked_up")  # taken from the freshly loaded report, not the cache
+# The parts of a rendered report, encoded field by field (dataclasses.fields) and rebuilt by name: a field added
+# to one of them is stored without touching this module.
+_PARTS: dict[str, type] = {cls.__name__: cls for cls in (RenderedClaim, RenderedNarrative, RenderedSummary,
+                                                         RenderedSection, RenderedBottomLine, SourceMixRow)}
 
 
 class _Unstorable(Exception):
@@ -176,6 +190,9 @@ def _encode_rendered(rendered: RenderedReport) -> dict[str, Any]:
         if isinstance(value, ReferenceEntry):
             return {"ref": [value.number, value.source.key, value.formatted.html, value.formatted.text, value.anchor,
                             value.backlinks]}
+        if _PARTS.get(type(value).__name__) is type(value) and dataclasses.is_dataclass(value):
+            return {"part": [type(value).__name__, {f.name: encode(getattr(value, f.name))
+                                                    for f in dataclasses.fields(value)}]}
         raise _Unstorable(type(value).__name__)
 
     return {f.name: encode(getattr(rendered, f.name)) for f in dataclasses.fields(rendered) if f.name not in _REBUILT}
@@ -206,6 +223,9 @@ def _decode_rendered(data: dict[str, Any], report: Report, config: SiteConfig, b
         if tag == "ref":
             number, key, html, text, anchor, backlinks = inner
             return ReferenceEntry(number, bib.sources[key], FormattedReference(html, text), anchor, list(backlinks))
+        if tag == "part":
+            name, fields = inner
+            return _PARTS[name](**{k: decode(v) for k, v in fields.items()})
         raise _Unstorable(tag)
 
     values = {name: decode(value) for name, value in data.items()}

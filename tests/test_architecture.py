@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 # Lowest first: a module may import only modules of its own layer (no cycle) or of a lower one.
 LAYERS: list[set[str]] = [
-    {"errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers"},  # shared, small
+    {"errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls"},  # shared, small
     {"config"},
     {"bib", "model"},  # sources, reports
     {"reproducible"},  # build dates from git or content

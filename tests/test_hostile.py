@@ -318,7 +318,7 @@ def test_sanitising_prose_is_a_setting(make_project, sanitize: bool) -> None:
                            'Widget <iframe src="https://trusted.example/w"></iframe> [@beta2024].\n'})
     result = build_project(Project(root=root))
     assert result.ok, [p.format() for p in result.problems.errors]
-    html_out = str(result.rendered[0].sections[0]["html"])
+    html_out = str(result.rendered[0].sections[0].html)
     assert ("<iframe" in html_out) is (not sanitize)
     assert "Widget" in html_out
 

@@ -138,9 +138,9 @@ def small_site(small: Exported) -> Path:
 
 
 def expected_outline(r: RenderedReport) -> list[str]:
-    titles = [r.summary["title"]] if r.summary else []
-    titles += [f"{s['number']}. {s['title']}" for s in r.sections]
-    titles.append(f"{r.bottom_line['number']}. Bottom line and what would change it")
+    titles = [r.summary.title] if r.summary else []
+    titles += [f"{s.number}. {s.title}" for s in r.sections]
+    titles.append(f"{r.bottom_line.number}. Bottom line and what would change it")
     titles += ["Follow-up questions"] if r.follow_up else []
     titles += ["Disclaimer"] if r.disclaimer else []
     return [*titles, "Source mix", "References", "Revision history"]
@@ -159,9 +159,9 @@ def test_text_has_stamp_sections_claims_and_every_reference(example: Exported) -
     for title in expected_outline(r):
         assert title in text, title
     for claim in r.claims:
-        assert _plain(claim["text"]) in text
-        assert claim["rating"].label in text
-    assert _plain(r.bottom_line["would_change"])[:60] in text
+        assert _plain(claim.text) in text
+        assert claim.rating is not None and claim.rating.label in text
+    assert _plain(r.bottom_line.would_change)[:60] in text
     for question in r.follow_up:
         assert _plain(question)[:50] in text
     assert _plain(r.disclaimer)[:50] in text

@@ -43,15 +43,15 @@ def test_numbers_follow_first_appearance_in_reading_order(make_project) -> None:
     result, rendered = _build(make_project())
     # verdict cites alpha; the summary then meets gamma and beta; claims and bottom line reuse them.
     assert [(e.number, e.source.key) for e in rendered.references] == [(1, "alpha2025"), (2, "gamma2025"), (3, "beta2024")]
-    assert "[2, 3]" in re.sub(r"<[^>]+>", "", str(rendered.summary["html"]))
-    evidence = re.sub(r"<[^>]+>", "", str(rendered.sections[0]["html"]))
+    assert "[2, 3]" in re.sub(r"<[^>]+>", "", str(rendered.summary.html))
+    evidence = re.sub(r"<[^>]+>", "", str(rendered.sections[0].html))
     assert "[3, p. 12]" in evidence and "[1, 2]" in evidence
 
 
 def test_ranges_are_compressed(make_project) -> None:
     root = make_project(**{"content/example/summary.md": "All three [@beta2024; @alpha2025; @gamma2025].\n"})
     _, rendered = _build(root)
-    text = re.sub(r"<[^>]+>", "", str(rendered.summary["html"]))
+    text = re.sub(r"<[^>]+>", "", str(rendered.summary.html))
     assert "[1–3]" in text
 
 
@@ -80,7 +80,7 @@ def test_source_mix_always_shows_peer_reviewed(make_project) -> None:
                            "content/example/evidence.md": "Only agency [@alpha2025].\n"})
     result = build_project(Project(root=root))
     [rendered] = result.rendered
-    assert {m["kind"]: m["count"] for m in rendered.source_mix} == {"peer-reviewed": 0, "state-media": 1, "news": 1}
+    assert {m.kind: m.count for m in rendered.source_mix} == {"peer-reviewed": 0, "state-media": 1, "news": 1}
     assert [p.message for p in result.problems.warnings] == ["source `beta2024` is not cited by any report"]
 
 
@@ -139,3 +139,28 @@ def test_golden_example_report_page() -> None:
         golden.write_text(page, encoding="utf-8")
     assert page == golden.read_text(encoding="utf-8")
     assert page.count('<li class="rg-ref"') == 16
+
+
+def test_one_address_for_a_report_in_the_page_json_ld_pdf_and_feed(make_project) -> None:
+    """`Cite this report` linked the site's root, the JSON-LD a relative path and the PDF nothing: all now use
+    urls.report_url."""
+    from generator.feed import atom_feed
+    from generator.history import SiteHistory
+    from generator.pdf import page_url
+    from generator.urls import report_url
+
+    from .conftest import MINIMAL_MKDOCS
+
+    assert report_url("", "example") == "example/"
+    assert report_url("https://desk.example/reports/", "example", 2, "changes/") == \
+        "https://desk.example/reports/example/v2/changes/"
+    root = make_project(**{"mkdocs.yml": "site_url: https://desk.example/reports/\n" + MINIMAL_MKDOCS})
+    result, _ = _build(root)
+    [rendered] = result.rendered
+    address = "https://desk.example/reports/example/"
+    body = result.renderer.page(rendered).html
+    cite = body[body.index('id="cite"'):]
+    assert f'<a href="{address}">{address}</a>' in cite
+    assert f"{address}#claim-" in body  # the ClaimReview's url
+    assert page_url(rendered) == address
+    assert f'href="{address}v1/"' in atom_feed(result, SiteHistory.current(result))
