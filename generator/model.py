@@ -648,15 +648,24 @@ def load_reports(content_dir: Path, problems: Problems, rejected: list[RejectedR
 
 
 def check_slug_collisions(reports: list[Report], docs_dir: Path, problems: Problems) -> None:
-    """A page in docs/ at a report's URL would be silently replaced by the report: name both."""
+    """A page in docs/ at a report's URL would be silently replaced by the report, and anything under `docs/<slug>/`
+    would be published inside the report's own addresses (`<slug>/v9/` would pass for an archive): name both."""
     for report in reports:
-        for candidate in (f"{report.slug}.md", f"{report.slug}/index.md", f"{report.slug}/README.md"):
+        for candidate in (f"{report.slug}.md", f"{report.slug}.markdown", f"{report.slug}/index.md",
+                          f"{report.slug}/README.md"):
             page = docs_dir / candidate
             if page.is_file():
                 problems.error(page, 1,
                                f"duplicate slug `{report.slug}`: this page and the report in "
                                f"{problems.relative(report.folder)}/ would both be published at `{report.slug}/`",
                                "rename the page or the report folder", code="duplicate-slug")
+        folder = docs_dir / report.slug
+        if folder.is_dir() and not folder.is_symlink():
+            for path in sorted(p for p in folder.rglob("*") if p.parent != folder or p.name not in ("index.md", "README.md")):
+                if path.is_file():
+                    problems.error(path, None, f"docs/ may not publish files inside report `{report.slug}`'s "
+                                   f"addresses (`{report.slug}/…`): readers would take them for part of the report",
+                                   "move the file out of the folder named after the report", code="duplicate-slug")
 
 
 def json_schema() -> dict[str, Any]:

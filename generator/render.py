@@ -365,7 +365,40 @@ def front_matter(meta: dict[str, Any]) -> str:
     def scalar(value: Any) -> str:  # no markup in the file either: `<`, `>`, `&` as YAML \u escapes
         return json.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
-    return "---\n" + "".join(f"{k}: {scalar(v)}\n" for k, v in meta.items()) + "---\n"
+    def key(name: str) -> str:  # keys are data too: one holding a newline would write lines of its own
+        return name if PLAIN_KEY.fullmatch(name) else scalar(name)
+
+    return "---\n" + "".join(f"{key(str(k))}: {scalar(v)}\n" for k, v in meta.items()) + "---\n"
+
+
+PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+MAX_META_ITEMS = 10_000  # strings, lists and mappings in one page's front matter once YAML aliases are expanded
+
+
+class MetaTooLarge(ValueError):
+    """Front matter that expands past MAX_META_ITEMS (a YAML alias bomb)."""
+
+
+def escape_meta(value: Any) -> Any:
+    """Front-matter values as HTML text for themes that print them unescaped; MetaTooLarge past MAX_META_ITEMS
+    (aliases share subtrees, so a 400-byte front matter can stand for millions of strings)."""
+    budget = [MAX_META_ITEMS]
+
+    def walk(item: Any) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise MetaTooLarge(f"front matter holds more than {MAX_META_ITEMS} values")
+        if isinstance(item, str):
+            return html_text(item)
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, dict):
+            return {k: walk(v) for k, v in item.items()}
+        return item
+
+    return walk(value)
 
 
 @dataclass

@@ -34,9 +34,9 @@ import yaml
 from . import safefs
 from .config import read_mkdocs_yml
 from .errors import Problems
-from .project import RESERVED_META, Project, docs_front_matter
+from .project import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
 from .publish import Page, SiteOutput, build_site
-from .render import front_matter, html_text
+from .render import MetaTooLarge, escape_meta, front_matter, html_text
 from .zensical_markdown import marker
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -60,16 +60,6 @@ def _permalink(mkdocs: dict[str, Any]) -> str | None:
     return None
 
 
-def _escaped(value: Any) -> Any:
-    if isinstance(value, str):
-        return html_text(value)
-    if isinstance(value, list):
-        return [_escaped(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _escaped(v) for k, v in value.items()}
-    return value
-
-
 def _docs_page(text: str, path: Path, problems: Problems) -> str:
     """A desk's own page as Zensical should read it: its front matter re-written with every text escaped (the
     theme prints title and description as they are) and a title taken from the first heading when none is set.
@@ -78,7 +68,11 @@ def _docs_page(text: str, path: Path, problems: Problems) -> str:
     if "title" not in meta:
         heading = _ATX_HEADING.search(text)
         meta["title"] = re.sub(r"[*_`]", "", heading.group(1)) if heading else path.stem.replace("-", " ").title()
-    meta = {k: _escaped(v) for k, v in meta.items() if isinstance(k, str) and k not in RESERVED_META}
+    try:
+        meta = {k: escape_meta(v) for k, v in meta.items() if isinstance(k, str) and PLAIN_KEY.fullmatch(k)
+                and k not in RESERVED_META}
+    except MetaTooLarge:  # an error in `report check` (project.check_docs)
+        meta = {"title": html_text(path.stem)}
     return front_matter(meta) + text
 
 

