@@ -27,7 +27,7 @@ from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, E
 from pylatexenc.latex2text import LatexNodes2Text
 
 from . import hygiene, safefs
-from .cache import code_version, file_digest, read_json, write_json
+from .cache import Store, file_digest
 from .citations import KEY
 from .config import SOURCE_KINDS
 from .errors import Problem, Problems, Severity
@@ -880,25 +880,22 @@ def load_bibliography(bib_dir: Path, root: Path | None = None) -> Bibliography:
 
 
 class ParsedBibCache:
-    """Parsed and validated .bib files (sources + problems), keyed by file content, path, root and code version.
+    """Parsed and validated .bib files (sources + problems) in the cache store, one entry per file, valid for its
+    content, path, root, the code and today's date (a cached check can never outlive a rule that depends on it).
 
     Parsing a 10 000-entry file takes seconds; reading it back from here takes a small fraction of that."""
 
     def __init__(self, cache_dir: Path):
-        self.folder = cache_dir / "bib"
-
-    def _entry_path(self, path: Path) -> Path:
-        return self.folder / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24] + ".json")
+        self.store = Store(cache_dir)
 
     def _key(self, path: Path, root: Path | None) -> str:
-        # Today's date too: a cached check can never outlive a rule that depends on it.
-        return (f"{code_version()}:{dt.date.today().isoformat()}:{file_digest(path)}:{path.resolve()}:"
-                f"{root.resolve() if root else ''}")
+        return Store.key("bib", dt.date.today().isoformat(), file_digest(path), str(path.resolve()),
+                         str(root.resolve()) if root else "")
 
     def get(self, path: Path, root: Path | None) -> tuple[list[Any], Problems] | None:
-        data = read_json(self._entry_path(path))
+        data = self.store.read("bib", str(path.resolve()), self._key(path, root))
         try:
-            if not isinstance(data, dict) or data.get("key") != self._key(path, root):
+            if not isinstance(data, dict):
                 return None
             sources = [Source(**{**item, "path": Path(item["path"])}) for item in data["sources"]]
             problems = Problems(root=root)
@@ -910,13 +907,13 @@ class ParsedBibCache:
     def put(self, path: Path, root: Path | None, sources: list[Any], problems: Problems) -> None:
         try:
             data = {
-                "key": self._key(path, root),
                 "sources": [{**_fields(source), "path": str(source.path)} for source in sources],
                 "problems": [{**_fields(problem), "severity": problem.severity.value} for problem in problems.items],
             }
+            key = self._key(path, root)
         except (OSError, TypeError):
             return
-        write_json(self._entry_path(path), data)
+        self.store.write("bib", str(path.resolve()), key, data)
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -127,3 +127,41 @@ def write_json(path: Path, data: Any) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+class Store:
+    """The one on-disk cache. An entry is a signed JSON file at `<folder>/<namespace>/<slot>.json` (the slot hashed:
+    one per .bib file, per CSL style, per report) holding the key it is valid for; the key is always a digest of
+    `code_version()`, the namespace and the entry's own inputs, so an edited module, template or library version
+    misses like an edited input. Reads that do not match are misses, never errors; `folder` None stores nothing."""
+
+    NAMESPACES = ("bib", "references", "rendered")
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+
+    @staticmethod
+    def key(namespace: str, *parts: str) -> str:
+        digest = hashlib.sha256()
+        for part in (code_version(), namespace, *parts):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x1f")
+        return digest.hexdigest()
+
+    def path(self, namespace: str, slot: str) -> Path | None:
+        if self.folder is None:
+            return None
+        assert namespace in self.NAMESPACES, namespace
+        return self.folder / namespace / (hashlib.sha256(slot.encode("utf-8", "surrogatepass")).hexdigest()[:24] + ".json")
+
+    def read(self, namespace: str, slot: str, key: str) -> Any | None:
+        path = self.path(namespace, slot)
+        data = read_json(path) if path else None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        return data.get("data")
+
+    def write(self, namespace: str, slot: str, key: str, data: Any) -> None:
+        path = self.path(namespace, slot)
+        if path is not None:
+            write_json(path, {"key": key, "data": data})

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from . import hygiene, safefs
 from .bib import Bibliography, BibliographyLoader, ParsedBibCache, Source, did_you_mean
+from .cache import Store
 from .citations import find_citations, iter_keys
 from .config import SiteConfig, load_site_config, mkdocs_yml_problems, trusted_docs_files
 from .errors import Problems
@@ -194,7 +195,7 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     return [bib.sources[k] for k in keys if k in bib.sources]
 
 
-CACHE_SUBFOLDERS = ("bib", "rendered")
+CACHE_SUBFOLDERS = Store.NAMESPACES
 # Files MkDocs would copy from docs/ to the site as they are: opened from the site (or a downloaded preview) they
 # run script. Allowed only when mkdocs.yml, which a desk reviews as code, lists them (extra_javascript, extra_css).
 ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".xsl",

@@ -17,7 +17,7 @@ from citeproc.source.json import CiteProcJSON
 
 from . import safefs
 from .bib import Source
-from .cache import code_version, file_digest, read_json, write_json
+from .cache import Store, code_version, file_digest
 from .sanitize import safe_url
 from .workers import default_workers, pool_context
 
@@ -249,14 +249,14 @@ class ReferenceFormatter:
         # The key holds the style file's content and the code version, not just its name: an edited .csl file
         # or an upgraded citeproc-py must never be answered from the cache.
         self.style_key = f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{code_version()}"
-        self._disk_path = None
+        # One store entry per style (slot: the style file), valid for this style's content and this code.
+        self._store = Store(cache_dir)
+        self._store_key = Store.key("references", self.style_key)
         if cache_dir is not None:
-            style_id = re.sub(r"[^\w.-]", "_", self.style_path.stem)
-            self._disk_path = cache_dir / f"references-{style_id}.json"
             self._load_disk()
 
     def _load_disk(self) -> None:
-        data = read_json(self._disk_path) if self._disk_path else None
+        data = self._store.read("references", str(self.style_path), self._store_key)
         if isinstance(data, dict):
             try:
                 self._memory.update({k: FormattedReference(**v) for k, v in data.items()})
@@ -265,11 +265,11 @@ class ReferenceFormatter:
 
     def save(self) -> None:
         """Write the on-disk cache (the plugin and CLI call this after a build)."""
-        if not self._disk_path or not self._new:  # nothing new: the file on disk is up to date
+        if self._store.folder is None or not self._new:  # nothing new: the entry on disk is up to date
             return
         data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())
                 if k.endswith(self.style_key)}  # entries of an older style file or code version are dropped
-        write_json(self._disk_path, data)
+        self._store.write("references", str(self.style_path), self._store_key, data)
         self._new = 0
 
     @property

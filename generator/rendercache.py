@@ -22,7 +22,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .bib import Bibliography
-from .cache import code_version, read_json, write_json
+from .cache import Store
 from .config import Rating, SiteConfig
 from .model import Claim, Narrative, Report
 from .references import FormattedReference
@@ -60,12 +60,8 @@ class CachedReport:
 
 def report_key(report: Report, config: SiteConfig, style_key: str) -> str:
     """Everything a report's rendering depends on except its sources (`style_key`: the CSL file's content)."""
-    digest = hashlib.sha256()
-    for part in (code_version(), config.model_dump_json(), style_key, report.slug, report.meta.model_dump_json(),
-                 json.dumps(sorted(report.prose.items()), ensure_ascii=False)):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
+    return Store.key("rendered", config.model_dump_json(), style_key, report.slug, report.meta.model_dump_json(),
+                     json.dumps(sorted(report.prose.items()), ensure_ascii=False))
 
 
 def page_context_key(extra: dict[str, Any], permalink: str | None) -> str:
@@ -82,10 +78,9 @@ class RenderCache:
         self.dirty: set[str] = set()
         self.hits = self.misses = 0
 
-    def _path(self, slug: str) -> Path | None:
-        if self.disk is None:
-            return None
-        return self.disk / "rendered" / (hashlib.sha256(slug.encode()).hexdigest()[:24] + ".json")
+    @property
+    def store(self) -> Store:
+        return Store(self.disk)
 
     def get(self, report: Report, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
         key = report_key(report, config, self.style_key)
@@ -125,12 +120,10 @@ class RenderCache:
         self.dirty.clear()
 
     def write(self, entry: CachedReport) -> None:
-        path = self._path(entry.rendered.report.slug)
-        if path is None:
+        if self.disk is None:
             return
         try:
             data = {
-                "key": entry.key,
                 "fingerprints": entry.fingerprints,
                 "rendered": _encode_rendered(entry.rendered),
                 "pages": {k: {"meta": p.meta, "html": p.html, "toc": p.toc} for k, p in entry.pages.items()},
@@ -138,12 +131,11 @@ class RenderCache:
             }
         except _Unstorable:
             return
-        write_json(path, data)
+        self.store.write("rendered", entry.rendered.report.slug, entry.key, data)
 
     def _read(self, report: Report, config: SiteConfig, bib: Bibliography, key: str) -> CachedReport | None:
-        path = self._path(report.slug)
-        data = read_json(path) if path else None
-        if not isinstance(data, dict) or data.get("key") != key:
+        data = self.store.read("rendered", report.slug, key)
+        if not isinstance(data, dict):
             return None
         try:
             fingerprints = dict(data["fingerprints"])

@@ -71,7 +71,7 @@ def test_cold_warm_disabled_and_rebuilt_outputs_are_identical(make_project, monk
     disabled = _with_cache_dir(root, "")
     assert not (root / ".cache").exists(), "cache_dir: '' must not write a disk cache"
     cold = _generated(root)
-    assert (root / ".cache" / "report" / "references-ieee.json").is_file()
+    assert list((root / ".cache" / "report" / "references").glob("*.json"))
     assert list((root / ".cache" / "report" / "bib").glob("*.json"))
 
     # A warm build in a new process would find everything on disk: prove it by making the slow paths fail.
@@ -236,7 +236,7 @@ def test_a_damaged_or_tampered_render_cache_is_a_miss_never_an_error(make_projec
     entries[0].write_text("{not json", encoding="utf-8")
     signature, _, text = entries[1].read_text(encoding="utf-8").partition("\n")
     data = json.loads(text)
-    data["rendered"]["verdict"] = {"python": "os.system('echo hacked')"}  # unknown tag: not decoded, not run
+    data["data"]["rendered"]["verdict"] = {"python": "os.system('echo hacked')"}  # unknown tag: not decoded, not run
     entries[1].write_text(signature + "\n" + json.dumps(data), encoding="utf-8")  # the old signature no longer fits
     files, counts = _counts(Project(root=root))
     assert counts == (0, 2) and files == expected
@@ -279,3 +279,21 @@ def test_parallel_formatting_and_memoised_locale_terms_change_nothing(make_proje
     assert [memoised._format(s) for s in sources] == plain_apa
     assert [parallel.format(s) for s in sources] == plain_ieee
     assert any("et al." in r.text or "&amp;" in r.html or " and " in r.text for r in plain_apa)  # terms were used
+
+
+def test_the_store_is_one_key_scheme_for_every_disk_cache(tmp_path, monkeypatch) -> None:
+    """Every disk cache (parsed .bib files, formatted references, rendered reports) is an entry of cache.Store,
+    valid for a key that always includes the code version: a new release misses everything it did not write."""
+    from generator import cache
+
+    store = cache.Store(tmp_path)
+    key = cache.Store.key("rendered", "input")
+    store.write("rendered", "example", key, {"x": 1})
+    assert store.read("rendered", "example", key) == {"x": 1}
+    assert store.read("rendered", "example", cache.Store.key("rendered", "other input")) is None
+    assert store.read("bib", "example", key) is None  # namespaces never share entries
+    monkeypatch.setattr(cache, "code_version", lambda: "a-later-release")
+    assert store.read("rendered", "example", cache.Store.key("rendered", "input")) is None
+    assert cache.Store(None).read("rendered", "example", key) is None  # `cache_dir: ""`: nothing stored
+    cache.Store(None).write("rendered", "example", key, {"x": 1})
+    assert sorted(p.parent.name for p in tmp_path.rglob("*.json")) == ["rendered"]
