@@ -204,7 +204,7 @@ def table(results: dict[str, dict[str, Sample]], pdf: dict[str, object] | None) 
             weasy = _median(pdf["weasyprint"])
             for key, label in (("weasyprint", "PDF: WeasyPrint alone, same HTML + CSS (floor)"),
                                ("weasyprint_variant", f"PDF: WeasyPrint alone, same HTML + CSS, {pdf.get('variant')}"),
-                               ("export", "PDF: generator.pdf export")):
+                               ("export", "PDF: generator.publish.pdf export")):
                 value = _median(pdf[key])
                 rows.append(f"| enteromix | {label} | {_fmt(value)} | {_fmt(_ratio(value, weasy))} | | | "
                             f"{len(pdf[key])} |")  # type: ignore[arg-type]

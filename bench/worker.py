@@ -51,16 +51,16 @@ def rebuild(config_file: str, edit_file: Path, repeats: int, old: str, new: str)
 
 
 def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
-    """generator.pdf's export of one report vs WeasyPrint alone on the very same print HTML and CSS."""
+    """generator.publish.pdf's export of one report vs WeasyPrint alone on the very same print HTML and CSS."""
     try:
-        from generator import pdf as pdf_module  # written by another change; may not exist yet
+        from generator.publish import pdf as pdf_module
     except ImportError as exc:
-        return {"available": False, "reason": f"generator.pdf not importable ({exc})"}
+        return {"available": False, "reason": f"generator.publish.pdf not importable ({exc})"}
     if not hasattr(pdf_module, "export_pdfs") or not hasattr(pdf_module, "make_job"):
-        return {"available": False, "reason": "generator.pdf has no export_pdfs/make_job"}
+        return {"available": False, "reason": "generator.publish.pdf has no export_pdfs/make_job"}
     import weasyprint
 
-    from generator.project import Project, build_project
+    from generator.build import Project, build_project
 
     result = build_project(Project(root=root))
     rendered = next((r for r in result.rendered if r.report.slug == slug), None)
@@ -91,9 +91,9 @@ def core(root: Path, repeats: int) -> dict[str, object]:
     in this process with a cache folder of its own: what the report build adds on top of the engine."""
     import shutil
 
+    from generator.build import Project, build_project
     from generator.config import load_site_config
-    from generator.project import Project, build_project
-    from generator.publish import site_files
+    from generator.publish.site import site_files
 
     cold, warm = [], []
     for _ in range(repeats):
@@ -118,8 +118,8 @@ def profile(root: Path, out: Path, limit: int) -> dict[str, object]:
     import pstats
     import shutil
 
-    from generator.project import Project, build_project
-    from generator.publish import site_files
+    from generator.build import Project, build_project
+    from generator.publish.site import site_files
 
     shutil.rmtree(root / ".cache", ignore_errors=True)
     profiler = cProfile.Profile()

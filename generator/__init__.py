@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+PACKAGE_DIR = Path(__file__).parent  # templates/, assets/ and theme/ live here, whichever module reads them

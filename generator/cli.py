@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import Problem, Problems, Severity, inert, inert_json
-from .project import Project, build_project
-from .reproducible import build_epoch
+from generator.build import Project, build_project
+from generator.errors import Problem, Problems, Severity, inert, inert_json
+from generator.reproducible import build_epoch
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -43,7 +43,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     project = Project(root=root)
     result = build_project(project)
     if args.base:  # content changed since BASE needs a new revision
-        from .history import check_base
+        from generator.history.versions import check_base
 
         check_base(project, result, args.base)
     problems = result.problems.sorted()
@@ -58,8 +58,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """What changed in each report between two git refs, as Markdown short enough for a PR comment."""
-    from .diff import markdown_summary
-    from .history import GitError, diff_project
+    from generator.history.diff import markdown_summary
+    from generator.history.versions import GitError, diff_project
 
     root = Path(args.path).resolve()
     try:
@@ -78,7 +78,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _mkdocs_config_file(root: Path) -> str | None:
     """mkdocs.yml, once it and docs/ are known to be safe to hand to MkDocs (which loads the file with PyYAML's
     unsafe loader and walks docs/ following links)."""
-    from .project import preflight
+    from generator.build import preflight
 
     config_file = root / "mkdocs.yml"
     if not config_file.exists():
@@ -120,7 +120,7 @@ ENGINES = ("mkdocs", "zensical")
 def _engine(args: argparse.Namespace, root: Path) -> str:
     if args.engine:
         return str(args.engine)
-    from .config import read_mkdocs_yml
+    from generator.config import read_mkdocs_yml
 
     for plugin in read_mkdocs_yml(root / "mkdocs.yml").get("plugins") or []:
         if isinstance(plugin, dict) and isinstance(plugin.get("report"), dict):
@@ -135,8 +135,8 @@ def _zensical_missing() -> int:
 
 
 def cmd_build_zensical(args: argparse.Namespace, root: Path) -> int:
-    from . import zensical_engine
-    from .config import read_mkdocs_yml
+    from generator.adapters import zensical_engine
+    from generator.config import read_mkdocs_yml
 
     if not zensical_engine.available():
         return _zensical_missing()
@@ -201,7 +201,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if config_file is None:
         return EXIT_PROBLEMS
     if _engine(args, root) == "zensical":
-        from . import zensical_engine
+        from generator.adapters import zensical_engine
 
         if not zensical_engine.available():
             return _zensical_missing()
@@ -220,9 +220,9 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     """Export PDFs without building the site; content errors stop the export, as in `report build`."""
     import time
 
-    from .bib import did_you_mean
-    from .config import read_mkdocs_yml
-    from .pdf import export_pdfs
+    from generator.config import read_mkdocs_yml
+    from generator.publish.pdf import export_pdfs
+    from generator.sources.bib import did_you_mean
 
     root = Path(args.path).resolve()
     result = build_project(Project(root=root))
@@ -287,7 +287,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     import datetime as dt
     import re
 
-    from .config import load_site_config
+    from generator.config import load_site_config
 
     root = Path(args.path).resolve()
     if not re.match(r"^[a-z0-9][a-z0-9-]*$", args.slug):

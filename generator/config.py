@@ -9,8 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import safefs
-from .errors import Problem
+from generator import safefs
+from generator.errors import Problem
 
 SOURCE_KINDS: dict[str, str] = {
     "peer-reviewed": "Peer-reviewed study",

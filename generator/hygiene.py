@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import Problems
+from generator.errors import Problems
 
 # Levels of nesting a text may have: lists (2 each: the list and its item), block quotes, HTML elements and
 # emphasis in Markdown; lists and mappings in report.yml. Python-Markdown overflows its stack at a few hundred

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import safefs
-from .config import load_site_config
-from .model import REPORT_FILE, report_folders
+from generator import safefs
+from generator.config import load_site_config
+from generator.reports.model import REPORT_FILE, report_folders
 
 ENV = "SOURCE_DATE_EPOCH"
 _CONTENT_DATE = re.compile(r"^\s*(?:-\s*)?(?:checked_on|date)\s*:\s*['\"]?(\d{4}-\d{2}-\d{2})\b", re.M)

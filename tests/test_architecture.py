@@ -10,41 +10,57 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
-# Lowest first: a module may import only modules of its own layer (no cycle) or of a lower one.
+# Packages by stage, lowest first: a module may import only modules of its own layer (no cycle) or of a lower one.
 LAYERS: list[set[str]] = [
-    {"errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls"},  # shared, small
+    {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls"},  # shared, small
     {"config"},
-    {"bib", "model"},  # sources, reports
+    {"sources", "sources.bib", "reports", "reports.model"},  # .bib → Source; report.yml → Report
     {"reproducible"},  # build dates from git or content
-    {"references", "render", "rendercache"},  # citations resolved, HTML
-    {"pdf"},
-    {"project"},  # load → validate → render
-    {"diff", "history"},  # earlier versions, what changed
-    {"feed"},
-    {"publish"},  # the whole site sequence → SiteOutput
-    {"zensical_markdown", "plugin", "zensical_engine", "cli", "__main__"},  # engine adapters and the CLI
+    {"sources.references", "render", "render.report", "render.cache"},  # citations resolved, HTML
+    {"publish", "publish.pdf"},
+    {"build"},  # load → validate → render
+    {"history", "history.diff", "history.versions"},  # earlier versions, what changed
+    {"publish.feed"},
+    {"publish.site"},  # the whole site sequence → SiteOutput
+    {"adapters", "adapters.zensical_markdown", "adapters.mkdocs_plugin", "adapters.zensical_engine", "cli"},
 ]
-ENGINE_ADAPTERS = {"mkdocs": {"plugin", "cli"}, "zensical": {"zensical_engine"}}
+ENGINE_ADAPTERS = {"mkdocs": {"adapters.mkdocs_plugin", "cli"}, "zensical": {"adapters.zensical_engine"}}
+
+
+def _name(path: Path) -> str:
+    """`generator/sources/bib.py` → `sources.bib`; a package's __init__ is the package (`` for generator)."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _module(dotted: str) -> str:
+    """The generator module an import names (`generator.sources.bib.Source` is not possible in an import, but
+    `from generator import PACKAGE_DIR` names the package itself)."""
+    names = {_name(p) for p in PACKAGE.rglob("*.py")}
+    while dotted and dotted not in names:
+        dotted = dotted.rpartition(".")[0]
+    return dotted
 
 
 def module_imports() -> dict[str, set[str]]:
     """Every generator module → the generator modules it imports, anywhere in its body."""
     graph: dict[str, set[str]] = {}
-    for path in sorted(PACKAGE.glob("*.py")):
-        name = path.stem
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = _name(path)
         targets: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    targets.add(node.module.split(".")[0])
-                else:
-                    targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("generator."):
-                targets.add(str(node.module).split(".")[1])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "generator":
+                base = str(node.module).partition(".")[2]
+                for alias in node.names:  # `from generator.sources import bib` imports the module sources.bib
+                    candidate = f"{base}.{alias.name}" if base else alias.name
+                    targets.add(_module(candidate) if _module(candidate) == candidate else _module(base))
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                raise AssertionError(f"{path}: relative import; the package uses absolute imports")
             elif isinstance(node, ast.Import):
-                targets.update(a.name.split(".")[1] for a in node.names if a.name.startswith("generator."))
-        graph[name] = targets - {name, "__init__"}
+                targets.update(_module(a.name.partition(".")[2]) for a in node.names if a.name.startswith("generator."))
+        graph[name] = targets - {name}
     return graph
 
 
@@ -99,7 +115,7 @@ def test_the_import_graph_has_no_cycles() -> None:
 
 def test_every_module_has_a_layer() -> None:
     placed = set().union(*LAYERS)
-    assert sorted(set(module_imports()) - placed - {"__init__"}) == []
+    assert sorted(set(module_imports()) - placed) == []
 
 
 def test_imports_only_point_down_the_layers() -> None:
@@ -111,8 +127,16 @@ def test_imports_only_point_down_the_layers() -> None:
 
 @pytest.mark.parametrize("engine", sorted(ENGINE_ADAPTERS))
 def test_only_an_engines_adapter_imports_it(engine: str) -> None:
-    importers = sorted(path.stem for path in PACKAGE.glob("*.py") if engine in external_imports(path))
+    importers = sorted(_name(path) for path in PACKAGE.rglob("*.py") if engine in external_imports(path))
     assert set(importers) <= ENGINE_ADAPTERS[engine], importers
+
+
+def test_packages_follow_the_pipeline() -> None:
+    """Each stage is a package; no module of the pipeline is left loose at the top except the shared ones."""
+    top = {_name(p) for p in PACKAGE.glob("*.py")} - {""}
+    assert top <= LAYERS[0] | {"config", "reproducible", "build", "cli"}
+    assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()} == {
+        "sources", "reports", "render", "history", "publish", "adapters"}
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

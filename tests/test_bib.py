@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator.bib import BibliographyLoader, decode_latex, load_bibliography
-from generator.references import to_csl
+from generator.sources.bib import BibliographyLoader, decode_latex, load_bibliography
+from generator.sources.references import to_csl
 
 from .conftest import MINIMAL_BIB, write_tree
 
@@ -82,7 +82,7 @@ def test_unknown_kind_suggests_the_closest(tmp_path: Path) -> None:
 def test_loader_reparses_only_changed_files(tmp_path: Path, monkeypatch) -> None:
     other = "@online{z, title={Z}, url={https://z.org}, date={2020}, kind={news}}\n"
     write_tree(tmp_path, {"bib/a.bib": MINIMAL_BIB, "bib/b.bib": other})
-    import generator.bib as bibmod
+    import generator.sources.bib as bibmod
 
     calls: list[str] = []
     real = bibmod.parse_bib_file

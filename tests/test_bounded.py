@@ -304,14 +304,14 @@ BIB_SHAPES: dict[str, Callable[[int], str]] = {
 @pytest.mark.parametrize("shape", BIB_SHAPES)
 def test_bibtex_scanner_runs_a_linear_number_of_python_lines(shape: str) -> None:
     """A line of 100 000 `@` once took the scanner 9 s (each `@` looked back to the start of its line)."""
-    from generator import bib
+    from generator.sources import bib
 
     counter = LineCounter(bib)
     _assert_linear(shape, [counter.run(bib.scan_bibtex, BIB_SHAPES[shape](n)) for n in SIZES])
 
 
 def test_a_bib_file_of_syntax_errors_is_not_parsed_further(tmp_path) -> None:
-    from generator.bib import MAX_SYNTAX_ISSUES, parse_bib_text
+    from generator.sources.bib import MAX_SYNTAX_ISSUES, parse_bib_text
 
     sources, problems = parse_bib_text("@a{k,\n" * 50_000, tmp_path / "a.bib")
     assert sources == [] and len(problems.errors) == MAX_SYNTAX_ISSUES + 1
@@ -320,7 +320,7 @@ def test_a_bib_file_of_syntax_errors_is_not_parsed_further(tmp_path) -> None:
 
 def test_string_macros_that_double_are_refused_before_they_grow(tmp_path) -> None:
     """`@string{a1 = a0 # a0}` forty times over would be a terabyte: values stop at MAX_VALUE characters."""
-    from generator.bib import parse_bib_text
+    from generator.sources.bib import parse_bib_text
 
     text = ('@string{a0 = "xxxxxxxx"}\n' + "".join(f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 40))
             + "@misc{big, title = a39, year = {2020}}\n@misc{fine, title = a10 # a10, year = {2020}}\n")

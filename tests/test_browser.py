@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.project import Project, build_project
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

@@ -94,9 +94,10 @@ def test_check_passes_on_the_example(capsys) -> None:
 
 
 def test_core_does_not_import_mkdocs() -> None:
-    """SPEC §9: only generator.plugin and generator.cli may touch MkDocs."""
+    """SPEC §9: only generator.adapters.mkdocs_plugin and generator.cli may touch MkDocs."""
     code = (
-        "import sys, generator.project, generator.render, generator.bib, generator.model, generator.references;"
+        "import sys, generator.build, generator.publish.site, generator.render.report, generator.sources.bib,"
+        " generator.reports.model, generator.sources.references;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mkdocs'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
@@ -150,8 +151,8 @@ def test_built_report_page_has_its_toc_and_search_sees_text_not_citation_numbers
 
 def test_plugin_options_are_generated_from_site_config() -> None:
     """One schema: every SiteConfig setting (except MkDocs' own site_name, site_url, docs_dir) is a plugin option."""
+    from generator.adapters.mkdocs_plugin import ReportPluginConfig
     from generator.config import SiteConfig
-    from generator.plugin import ReportPluginConfig
 
     options = {name for name, _ in ReportPluginConfig._schema}
     assert options == set(SiteConfig.model_fields) - {"site_name", "site_url", "docs_dir"}

@@ -17,13 +17,13 @@ import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 
-import generator.bib as bib_module
-import generator.references as references_module
-import generator.render as render_module
+import generator.render.report as render_module
+import generator.sources.bib as bib_module
+import generator.sources.references as references_module
+from generator.build import Project, build_project
 from generator.config import load_site_config
-from generator.project import Project, build_project
-from generator.publish import site_files, sources_bibtex, sources_csl_json
-from generator.references import resolve_style_path, to_csl
+from generator.publish.site import site_files, sources_bibtex, sources_csl_json
+from generator.sources.references import resolve_style_path, to_csl
 
 from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, MINIMAL_REPORT, REPO
 
@@ -140,7 +140,7 @@ def test_per_source_pieces_equal_whole_library_output(make_project) -> None:
 
 
 def test_unused_sources_are_summed_up_beyond_a_limit(make_project) -> None:
-    from generator.project import UNUSED_LISTED
+    from generator.build import UNUSED_LISTED
 
     spare = "".join(f"@online{{spare{i:03d},\n  title = {{Spare {i}}},\n  date = {{2025}},\n"
                     f"  url = {{https://example.org/{i}}},\n  kind = {{news}},\n}}\n" for i in range(UNUSED_LISTED + 7))
@@ -261,7 +261,7 @@ def test_parallel_formatting_and_memoised_locale_terms_change_nothing(make_proje
     are exactly those of plain citeproc-py, one source at a time."""
     from citeproc import model
 
-    from generator.references import ReferenceFormatter
+    from generator.sources.references import ReferenceFormatter
 
     root = _project(make_project)
     sources = list(build_project(Project(root=root, config=load_site_config(root))).bib.sources.values())

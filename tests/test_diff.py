@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.diff import (
+from generator.history.diff import (
     MARKDOWN_LIMIT,
     PARAGRAPH,
     compare_reports,
@@ -23,8 +24,7 @@ from generator.diff import (
     text_diff,
     tokenize,
 )
-from generator.history import changes_page_output, collect_history, diff_project
-from generator.project import Project, build_project
+from generator.history.versions import changes_page_output, collect_history, diff_project
 
 from .conftest import MINIMAL_REPORT
 from .gitrepo import git, make_history_repo
@@ -139,7 +139,7 @@ def test_changes_page_escapes_content(make_project) -> None:
     evil = "The study [@beta2024, p. 12] <script>alert(1)</script> and the agency [@alpha2025; @gamma2025].\n"
     new = build_project(Project(root=make_project(**{"content/example/evidence.md": evil})))
     diff = compare_reports(old.rendered[0], new.rendered[0])
-    from generator.diff import changes_page
+    from generator.history.diff import changes_page
 
     page = changes_page(new.renderer, diff, {"old": "../../v1/", "new": "../", "report": "../../"}, True).html
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import hygiene
-from generator.bib import Bibliography, parse_bib_text, validate_source
+from generator.build import validate_report
 from generator.citations import KEY, find_citations, parse_citation_body
 from generator.config import SiteConfig
 from generator.errors import Problems
-from generator.model import parse_report
-from generator.project import validate_report
-from generator.references import ReferenceFormatter, to_csl
-from generator.render import CitationState, Renderer
+from generator.render.report import CitationState, Renderer
+from generator.reports.model import parse_report
+from generator.sources.bib import Bibliography, parse_bib_text, validate_source
+from generator.sources.references import ReferenceFormatter, to_csl
 
 from .conftest import MINIMAL_BIB, MINIMAL_REPORT, write_tree
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.history import Git, GitError, SiteHistory, collect_history, read_stamp, render_commit
-from generator.project import Project, build_project
-from generator.publish import site_files
+from generator.history.versions import Git, GitError, SiteHistory, collect_history, read_stamp, render_commit
+from generator.publish.site import site_files
 
 from .conftest import MINIMAL_MKDOCS, REPO
 from .gitrepo import V2_REPORT, V3_EVIDENCE, V3_REPORT, commit, git, make_history_repo
@@ -287,7 +287,7 @@ def test_site_history_without_git_has_the_latest_version_only(make_project) -> N
 
 def test_core_history_modules_do_not_import_mkdocs() -> None:
     """SPEC §9: history, diff and feed are core modules."""
-    code = ("import sys, generator.history, generator.diff, generator.feed;"
+    code = ("import sys, generator.history.versions, generator.history.diff, generator.publish.feed;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mkdocs'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.bib import Source
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.project import Project, build_project
-from generator.references import ReferenceFormatter
+from generator.sources.bib import Source
+from generator.sources.references import ReferenceFormatter
 
 from .conftest import MINIMAL_REPORT
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator import cache
-from generator.project import Project, build_project
-from generator.publish import site_files
+from generator.build import Project, build_project
+from generator.publish.site import site_files
 
 PLANTED = '<script>alert("planted")</script><p id="planted">PLANTED-MARKER</p>'
 

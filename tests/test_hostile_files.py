@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.project import Project, build_project
 
 from .conftest import MINIMAL_MKDOCS
 from .gitrepo import DATES, commit, git
@@ -238,7 +238,8 @@ def test_versions_from_git_history_follow_the_same_rules(tmp_path, outside, monk
 def test_a_huge_file_in_an_old_commit_is_never_read(tmp_path, monkeypatch, capsys) -> None:
     """Sizes come from git before any blob is read: a pull request that adds a huge file to an old version (or a
     base commit) gets a warning for that archive, and the build never holds the file in memory."""
-    from generator import history, safefs
+    from generator import safefs
+    from generator.history import versions as history
 
     from .conftest import minimal_files, write_tree
     from .gitrepo import V2_REPORT

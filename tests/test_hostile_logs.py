@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from generator.build import Project, build_project
 from generator.cli import main
-from generator.diff import _md, code_span, markdown_summary, markdown_text, text_diff
 from generator.errors import Problem, Severity, inert
-from generator.history import diff_project
-from generator.project import Project, build_project
+from generator.history.diff import _md, code_span, markdown_summary, markdown_text, text_diff
+from generator.history.versions import diff_project
 
 from .conftest import MINIMAL_BIB, MINIMAL_REPORT, minimal_files, write_tree
 from .gitrepo import DATES, commit, git

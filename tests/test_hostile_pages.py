@@ -228,7 +228,7 @@ def test_docs_pages_keep_the_ids_their_markdown_extensions_generate() -> None:
 
 @pytest.mark.parametrize("question", ["__config", "References", "Summary", "cite"])
 def test_the_title_anchor_never_takes_a_reserved_id(question: str) -> None:
-    from generator.render import heading_id
+    from generator.render.report import heading_id
 
     assert heading_id(question) not in ("__config", "references", "summary", "cite")
     assert not heading_id(question).startswith("_")
@@ -336,7 +336,7 @@ def test_docs_front_matter_is_plain_data_with_plain_keys(make_project, capsys, m
 
 
 def test_front_matter_keys_are_written_as_data() -> None:
-    from generator.render import front_matter
+    from generator.render.report import front_matter
 
     written = front_matter({"x: 1\ntitle: <b>": "v", "title": "T"})
     assert written.count("\n") == 4 and "\ntitle: <b>" not in written

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.pdf import export_pdfs
-from generator.project import Project, build_project
+from generator.build import Project, build_project
+from generator.publish.pdf import export_pdfs
 
 from .conftest import MINIMAL_MKDOCS
 

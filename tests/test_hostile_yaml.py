@@ -10,8 +10,8 @@ import pytest
 
 from generator.cli import main
 from generator.errors import Problems
-from generator.history import read_stamp
-from generator.model import parse_report
+from generator.history.versions import read_stamp
+from generator.reports.model import parse_report
 
 from .conftest import MINIMAL_MKDOCS, MINIMAL_REPORT
 

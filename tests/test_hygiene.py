@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from generator import hygiene
-from generator.bib import Bibliography, parse_bib_text
 from generator.cli import main
 from generator.config import SiteConfig
 from generator.errors import Problems
-from generator.references import ReferenceFormatter
-from generator.render import CitationState, Renderer
+from generator.render.report import CitationState, Renderer
+from generator.sources.bib import Bibliography, parse_bib_text
+from generator.sources.references import ReferenceFormatter
 
 from .conftest import MINIMAL_BIB, MINIMAL_REPORT
 

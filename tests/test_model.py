@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from generator.errors import Problems
-from generator.model import json_schema, load_report
+from generator.reports.model import json_schema, load_report
 
 from .conftest import MINIMAL_REPORT, REPO, write_tree
 

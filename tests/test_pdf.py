@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from generator import pdf as pdfmod
+from generator.build import BuildResult, Project, build_project
 from generator.cli import main
-from generator.pdf import (
+from generator.publish import pdf as pdfmod
+from generator.publish.pdf import (
     PdfCache,
     export_pdfs,
     human_size,
@@ -28,8 +29,7 @@ from generator.pdf import (
     pdf_identifier,
     render_jobs,
 )
-from generator.project import BuildResult, Project, build_project
-from generator.render import RenderedReport
+from generator.render.report import RenderedReport
 
 from .conftest import MINIMAL_REPORT, REPO, minimal_files, write_tree
 

@@ -7,8 +7,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from generator.project import Project, build_project
-from generator.render import toc_tokens
+from generator.build import Project, build_project
+from generator.render.report import toc_tokens
 
 from .conftest import MINIMAL_REPORT
 
@@ -144,9 +144,9 @@ def test_golden_example_report_page() -> None:
 def test_one_address_for_a_report_in_the_page_json_ld_pdf_and_feed(make_project) -> None:
     """`Cite this report` linked the site's root, the JSON-LD a relative path and the PDF nothing: all now use
     urls.report_url."""
-    from generator.feed import atom_feed
-    from generator.history import SiteHistory
-    from generator.pdf import page_url
+    from generator.history.versions import SiteHistory
+    from generator.publish.feed import atom_feed
+    from generator.publish.pdf import page_url
     from generator.urls import report_url
 
     from .conftest import MINIMAL_MKDOCS

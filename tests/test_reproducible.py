@@ -148,7 +148,7 @@ def test_crashed_build_leaves_the_previous_site_intact(make_project, monkeypatch
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("generator.plugin.build_site", crash)
+    monkeypatch.setattr("generator.adapters.mkdocs_plugin.build_site", crash)
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["build", str(root)])
     assert hashes(root / "site") == before

@@ -70,7 +70,7 @@ def test_plugin_keeps_the_parsed_bibliography_between_builds(make_project, monke
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    import generator.bib as bibmod
+    import generator.sources.bib as bibmod
 
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
     root = make_project()

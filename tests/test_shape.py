@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.diff import changes_page, compare_reports
-from generator.model import CITED_TEXT_FIELDS, SOURCE_KEY_FIELDS, cited_texts, source_keys, walk_fields
-from generator.project import Project, build_project
+from generator.build import Project, build_project
+from generator.history.diff import changes_page, compare_reports
+from generator.reports.model import CITED_TEXT_FIELDS, SOURCE_KEY_FIELDS, cited_texts, source_keys, walk_fields
 
 from .conftest import MINIMAL_REPORT
 

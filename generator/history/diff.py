@@ -12,10 +12,10 @@ from typing import Literal
 
 from markupsafe import Markup
 
-from .config import Rating, SiteConfig
-from .errors import inert
-from .model import Claim, Report, Revision
-from .render import PageOutput, RenderedReport, Renderer, permalink_macro, toc_tokens
+from generator.config import Rating, SiteConfig
+from generator.errors import inert
+from generator.render.report import PageOutput, RenderedReport, Renderer, permalink_macro, toc_tokens
+from generator.reports.model import Claim, Report, Revision
 
 Op = Literal["equal", "delete", "insert"]
 PARAGRAPH = "¶"

@@ -20,15 +20,15 @@ from babel.dates import format_date, format_skeleton
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from . import hygiene
-from .bib import Bibliography, Source
-from .citations import Citation, CitationSyntaxError, compress_numbers, find_citations
-from .config import SOURCE_KINDS, Rating, SiteConfig
-from .errors import Problems
-from .model import Claim, Narrative, Report, Revision
-from .references import FormattedReference, ReferenceFormatter
-from .sanitize import REPORT_ID, clean_prose, safe_url
-from .urls import report_url
+from generator import hygiene
+from generator.citations import Citation, CitationSyntaxError, compress_numbers, find_citations
+from generator.config import SOURCE_KINDS, Rating, SiteConfig
+from generator.errors import Problems
+from generator.reports.model import Claim, Narrative, Report, Revision
+from generator.sanitize import REPORT_ID, clean_prose, safe_url
+from generator.sources.bib import Bibliography, Source
+from generator.sources.references import FormattedReference, ReferenceFormatter
+from generator.urls import report_url
 
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 

@@ -21,12 +21,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .bib import Bibliography
-from .cache import Store
-from .config import Rating, SiteConfig
-from .model import Claim, Narrative, Report
-from .references import FormattedReference
-from .render import (
+from generator.cache import Store
+from generator.config import Rating, SiteConfig
+from generator.render.report import (
     PageOutput,
     ReferenceEntry,
     RenderedBottomLine,
@@ -37,6 +34,9 @@ from .render import (
     RenderedSummary,
     SourceMixRow,
 )
+from generator.reports.model import Claim, Narrative, Report
+from generator.sources.bib import Bibliography
+from generator.sources.references import FormattedReference
 
 _REBUILT = ("report", "config", "revisions", "looked_up")  # taken from the freshly loaded report, not the cache
 # The parts of a rendered report, encoded field by field (dataclasses.fields) and rebuilt by name: a field added

@@ -31,16 +31,16 @@ from typing import Any
 
 import yaml
 
-from . import safefs
-from .config import read_mkdocs_yml
-from .errors import Problems
-from .project import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
-from .publish import Page, SiteOutput, build_site
-from .render import MetaTooLarge, escape_meta, front_matter, html_text
-from .zensical_markdown import marker
+from generator import PACKAGE_DIR, safefs
+from generator.adapters.zensical_markdown import marker
+from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
+from generator.config import read_mkdocs_yml
+from generator.errors import Problems
+from generator.publish.site import Page, SiteOutput, build_site
+from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text
 
-THEME_DIR = Path(__file__).parent / "theme"
-EXTENSION = "generator.zensical_markdown"
+THEME_DIR = PACKAGE_DIR / "theme"
+EXTENSION = "generator.adapters.zensical_markdown"
 _ATX_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
@@ -176,7 +176,7 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
     project = Project(root=root)
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
     if not pdf:
-        from .config import load_site_config
+        from generator.config import load_site_config
 
         project.config = load_site_config(root).model_copy(update={"pdf": False})
     site = build_site(project, permalink=_permalink(mkdocs))

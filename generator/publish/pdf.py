@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import inert
-from .urls import report_url
-from .workers import default_workers, pool_context
+from generator import PACKAGE_DIR
+from generator.errors import inert
+from generator.urls import report_url
+from generator.workers import default_workers, pool_context
 
 if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
-    from .render import RenderedReport, Renderer
+    from generator.render.report import RenderedReport, Renderer
 
 log = logging.getLogger(__name__)
-PRINT_CSS = Path(__file__).parent / "assets" / "print.css"
-KINDS_CSS = Path(__file__).parent / "assets" / "kinds.css"
+PRINT_CSS = PACKAGE_DIR / "assets" / "print.css"
+KINDS_CSS = PACKAGE_DIR / "assets" / "kinds.css"
 
 
 def print_stylesheet() -> str:
@@ -178,7 +179,7 @@ def _fetcher_class() -> type:
             import mimetypes
             from urllib.parse import unquote, urlsplit
 
-            from .safefs import UnsafePath, check_file
+            from generator.safefs import UnsafePath, check_file
 
             if url.startswith("data:"):
                 return super().fetch(url, headers)
@@ -283,7 +284,8 @@ def _render_all(jobs: list[PdfJob], workers: int) -> list[PdfOutput]:
     if len(jobs) <= 1 or workers <= 1:
         return [render_job(job) for job in jobs]
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(["generator.pdf", "weasyprint"])) as pool:
+        context = pool_context(["generator.publish.pdf", "weasyprint"])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for output in pool.map(render_job, jobs):
                 done.append(output)
     except BrokenProcessPool as exc:

@@ -16,16 +16,17 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from .config import SiteConfig
-from .project import RESERVED_META, Project
-from .publish import STYLESHEETS, SiteOutput, build_site
-from .publish import Page as ReportPage
-from .render import MetaTooLarge, escape_meta, html_text
-from .reproducible import ENV, source_date_epoch
-from .sanitize import clean_page
+from generator import PACKAGE_DIR
+from generator.build import RESERVED_META, Project
+from generator.config import SiteConfig
+from generator.publish.site import STYLESHEETS, SiteOutput, build_site
+from generator.publish.site import Page as ReportPage
+from generator.render.report import MetaTooLarge, escape_meta, html_text
+from generator.reproducible import ENV, source_date_epoch
+from generator.sanitize import clean_page
 
 log = logging.getLogger("mkdocs.plugins.report")
-THEME_DIR = Path(__file__).parent / "theme"  # main.html: the feed link in every page's <head>
+THEME_DIR = PACKAGE_DIR / "theme"  # main.html: the feed link in every page's <head>
 
 
 _FROM_MKDOCS = {"site_name", "site_url", "docs_dir"}  # MkDocs' own settings, copied into SiteConfig

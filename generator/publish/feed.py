@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .urls import report_url
+from generator.urls import report_url
 
 if TYPE_CHECKING:
-    from .history import SiteHistory
-    from .project import BuildResult
+    from generator.build import BuildResult
+    from generator.history.versions import SiteHistory
 
 FEED_PATH = "feed.xml"
 EPOCH = dt.date(1970, 1, 1)

@@ -22,7 +22,7 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from .sanitize import clean_page
+from generator.sanitize import clean_page
 
 _MARKER = re.compile(r"<!-- report-page ([0-9a-f]{32}) ([0-9a-f]{1,64}) -->")
 

@@ -15,12 +15,12 @@ from typing import Any, cast
 import yaml
 from pydantic import ValidationError
 
-from . import safefs
-from .config import SiteConfig, load_site_config
-from .diff import ReportDiff, changes_page, compare_reports
-from .model import REPORT_FILE, load_yaml_data
-from .project import BuildResult, Project, build_project
-from .render import PageOutput, RenderedReport, Renderer
+from generator import safefs
+from generator.build import BuildResult, Project, build_project
+from generator.config import SiteConfig, load_site_config
+from generator.history.diff import ReportDiff, changes_page, compare_reports
+from generator.render.report import PageOutput, RenderedReport, Renderer
+from generator.reports.model import REPORT_FILE, load_yaml_data
 
 GIT_TIMEOUT = 120
 MKDOCS_YML = "mkdocs.yml"

@@ -18,10 +18,10 @@ import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 
-from .bib import Source
-from .errors import Problems
-from .feed import FEED_PATH, atom_feed
-from .history import (
+from generator import PACKAGE_DIR
+from generator.build import BuildResult, Project, build_project
+from generator.errors import Problems
+from generator.history.versions import (
     SiteHistory,
     changes_page_output,
     collect_history,
@@ -29,13 +29,14 @@ from .history import (
     version_context,
     version_page,
 )
-from .pdf import PdfCache, export_pdfs
-from .project import BuildResult, Project, build_project
-from .references import csl_item, memo
-from .render import PageOutput, RenderedReport, front_matter
-from .rendercache import page_context_key
+from generator.publish.feed import FEED_PATH, atom_feed
+from generator.publish.pdf import PdfCache, export_pdfs
+from generator.render.cache import page_context_key
+from generator.render.report import PageOutput, RenderedReport, front_matter
+from generator.sources.bib import Source
+from generator.sources.references import csl_item, memo
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = PACKAGE_DIR / "assets"
 STYLESHEETS = {f"assets/report/{name}": ASSETS / name for name in ("kinds.css", "report.css")}
 
 

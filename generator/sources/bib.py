@@ -26,11 +26,11 @@ from bibtexparser.middlewares.names import (
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
-from . import hygiene, safefs
-from .cache import Store, file_digest
-from .citations import KEY
-from .config import SOURCE_KINDS
-from .errors import Problem, Problems, Severity
+from generator import hygiene, safefs
+from generator.cache import Store, file_digest
+from generator.citations import KEY
+from generator.config import SOURCE_KINDS
+from generator.errors import Problem, Problems, Severity
 
 KIND_FIELD = "kind"
 # Fields that hold machine-readable text: never LaTeX-decoded (it would mangle `&`, `%`, `~`).

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from . import hygiene, safefs
-from .errors import Problems
+from generator import hygiene, safefs
+from generator.errors import Problems
 
 SECTION_KINDS = ("summary", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
 REVISION_KINDS = ("update", "correction", "editorial")

@@ -15,11 +15,11 @@ import nh3
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 
-from . import safefs
-from .bib import Source
-from .cache import Store, code_version, file_digest
-from .sanitize import safe_url
-from .workers import default_workers, pool_context
+from generator import safefs
+from generator.cache import Store, code_version, file_digest
+from generator.sanitize import safe_url
+from generator.sources.bib import Source
+from generator.workers import default_workers, pool_context
 
 CSL_TYPES = {
     "article": "article-journal",
@@ -297,7 +297,8 @@ class ReferenceFormatter:
             return 0
         chunks = [todo[i::workers * 4] for i in range(workers * 4)]  # interleaved: similar work per chunk
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(["generator.references"])) as pool:
+            context = pool_context(["generator.sources.references"])
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(pool.map(_format_in_worker, [(str(self.style_path), chunk) for chunk in chunks]))
         except (BrokenProcessPool, OSError):
             return 0  # formatted one by one in this process instead

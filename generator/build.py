@@ -12,13 +12,21 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import hygiene, safefs
-from .bib import Bibliography, BibliographyLoader, ParsedBibCache, Source, did_you_mean
-from .cache import Store
-from .citations import find_citations, iter_keys
-from .config import SiteConfig, load_site_config, mkdocs_yml_problems, trusted_docs_files
-from .errors import Problems
-from .model import (
+from generator import hygiene, safefs
+from generator.cache import Store
+from generator.citations import find_citations, iter_keys
+from generator.config import SiteConfig, load_site_config, mkdocs_yml_problems, trusted_docs_files
+from generator.errors import Problems
+from generator.publish.pdf import PdfCache
+from generator.render.cache import RenderCache
+from generator.render.report import (
+    PLAIN_KEY,
+    RenderedReport,
+    Renderer,
+    report_citation_syntax,
+    report_unknown_citation_key,
+)
+from generator.reports.model import (
     REPORT_FILE,
     RejectedReport,
     Report,
@@ -31,10 +39,8 @@ from .model import (
     source_keys,
     walk_fields,
 )
-from .pdf import PdfCache
-from .references import ReferenceFormatter, StyleError
-from .render import PLAIN_KEY, RenderedReport, Renderer, report_citation_syntax, report_unknown_citation_key
-from .rendercache import RenderCache
+from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, Source, did_you_mean
+from generator.sources.references import ReferenceFormatter, StyleError
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 

@@ -1,0 +1,1 @@
+"""Publishing: the whole site sequence into a typed `SiteOutput` (pages, files, feed, PDFs)."""
