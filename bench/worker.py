@@ -91,9 +91,9 @@ def core(root: Path, repeats: int) -> dict[str, object]:
     in this process with a cache folder of its own: what the report build adds on top of the engine."""
     import shutil
 
-    from generator.build import Project, build_project
+    from generator.build import Project
     from generator.config import load_site_config
-    from generator.publish.site import site_files
+    from generator.publish.site import build_site
 
     cold, warm = [], []
     for _ in range(repeats):
@@ -104,8 +104,7 @@ def core(root: Path, repeats: int) -> dict[str, object]:
         try:
             for times in (cold, warm):
                 start = time.perf_counter()
-                result = build_project(Project(root=root, config=config))
-                site_files(result)
+                build_site(Project(root=root, config=config))  # what every engine adapter calls
                 times.append(time.perf_counter() - start)
         finally:
             shutil.rmtree(cache, ignore_errors=True)
@@ -113,19 +112,18 @@ def core(root: Path, repeats: int) -> dict[str, object]:
 
 
 def profile(root: Path, out: Path, limit: int) -> dict[str, object]:
-    """cProfile of one cold `build_project` + site_files (the plugin's work), sorted by cumulative time."""
+    """cProfile of one cold `build_site` (what every engine adapter calls), sorted by cumulative time."""
     import cProfile
     import pstats
     import shutil
 
-    from generator.build import Project, build_project
-    from generator.publish.site import site_files
+    from generator.build import Project
+    from generator.publish.site import build_site
 
     shutil.rmtree(root / ".cache", ignore_errors=True)
     profiler = cProfile.Profile()
     profiler.enable()
-    result = build_project(Project(root=root))
-    site_files(result)
+    build_site(Project(root=root))
     profiler.disable()
     with out.open("w", encoding="utf-8") as handle:
         stats = pstats.Stats(profiler, stream=handle).strip_dirs().sort_stats("cumulative")
