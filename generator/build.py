@@ -32,7 +32,6 @@ from generator.reports.model import (
     Report,
     check_slug_collisions,
     cited_texts,
-    line_in,
     load_reports,
     load_yaml_data,
     report_folders,
@@ -115,7 +114,7 @@ def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bib
     data, path = rejected.data, rejected.folder / REPORT_FILE
 
     def line(loc: tuple[Any, ...]) -> int | None:
-        return line_in(rejected.lines, loc)
+        return hygiene.line_in(rejected.lines, loc)
 
     for pattern in (("verdict", "rating"), ("claims", "*", "rating")):
         for loc, value in walk_fields(data, pattern):

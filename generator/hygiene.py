@@ -289,7 +289,7 @@ def check_report_data(data: dict[str, Any], lines: dict[tuple[Any, ...], int], t
             seen.add(id(value))
             if len(loc) >= MAX_NESTING:
                 if deep_ok:
-                    problems.error(path, _line_in(lines, loc), NESTING_MESSAGE, YAML_NESTING_HINT,
+                    problems.error(path, line_in(lines, loc), NESTING_MESSAGE, YAML_NESTING_HINT,
                                    code="nested-too-deeply")
                 deep_ok = False
                 continue
@@ -301,7 +301,7 @@ def check_report_data(data: dict[str, Any], lines: dict[tuple[Any, ...], int], t
                 children.append((item, (*loc, key)))
             stack.extend(reversed(children))
         for string, at in strings:
-            line = _line_in(lines, at) or 1
+            line = line_in(lines, at) or 1
             for pattern, found in ((_FORBIDDEN, forbidden), (_BIDI, bidi)):
                 chars = [c for c in pattern.findall(string) if c not in written]
                 if chars:
@@ -322,7 +322,8 @@ def check_report_data(data: dict[str, Any], lines: dict[tuple[Any, ...], int], t
     return deep_ok
 
 
-def _line_in(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+def line_in(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """The line of a field in report.yml (from its YAML line map), or of its nearest parent."""
     while loc:
         if loc in lines:
             return lines[loc]

@@ -174,7 +174,7 @@ class Report:
 
     def line_of(self, *loc: Any) -> int | None:
         """The report.yml line of a field, or of its nearest parent."""
-        return line_in(self.lines, loc)
+        return hygiene.line_in(self.lines, loc)
 
     @property
     def version(self) -> int:
@@ -461,15 +461,6 @@ def _yaml_hint(problem: str) -> str:
     if "mapping values are not allowed" in problem:
         return 'put a value that contains `: ` in quotes: `text: "A: B"`'
     return "check the indentation, and quote values that contain `: `, ` #` or start with a quote"
-
-
-def line_in(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
-    """The line of a field in report.yml, or of its nearest parent."""
-    while loc:
-        if loc in lines:
-            return lines[loc]
-        loc = loc[:-1]
-    return lines.get((), 1)
 
 
 @dataclass
