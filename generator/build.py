@@ -200,7 +200,7 @@ def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     return [bib.sources[k] for k in keys if k in bib.sources]
 
 
-CACHE_SUBFOLDERS = Store.NAMESPACES
+CACHE_SUBFOLDERS = (*Store.NAMESPACES, "zensical-serve")  # the last: the Zensical preview's stage
 # Files MkDocs would copy from docs/ to the site as they are: opened from the site (or a downloaded preview) they
 # run script. Allowed only when mkdocs.yml, which a desk reviews as code, lists them (extra_javascript, extra_css).
 ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".xml", ".xsl",

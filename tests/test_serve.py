@@ -63,6 +63,8 @@ def test_editing_content_and_bib_reloads_the_page(make_project, engine: str) -> 
         out, log = server.communicate(timeout=10)
     if engine == "mkdocs":
         assert f"Serving on http://127.0.0.1:{port}/" in log
+    else:  # the preview's stage is in the project's cache folder, never left in /tmp
+        assert (root / ".cache/report/zensical-serve/zensical.yml").is_file()
     assert "content/example/summary.md:1: error: unknown citation key `alpha2052`" in out + log
 
 

@@ -34,13 +34,14 @@ import yaml
 from generator import PACKAGE_DIR, safefs
 from generator.adapters.zensical_markdown import marker
 from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
-from generator.config import read_mkdocs_yml
+from generator.config import load_site_config, read_mkdocs_yml
 from generator.errors import Problems
 from generator.publish.site import Page, SiteOutput, build_site
 from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text
 
 THEME_DIR = PACKAGE_DIR / "theme"
 EXTENSION = "generator.adapters.zensical_markdown"
+SERVE_STAGE = "zensical-serve"  # the preview's stage, under cache_dir
 _ATX_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
@@ -176,8 +177,6 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
     project = Project(root=root)
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
     if not pdf:
-        from generator.config import load_site_config
-
         project.config = load_site_config(root).model_copy(update={"pdf": False})
     site = build_site(project, permalink=_permalink(mkdocs))
     if not site.ok:
@@ -217,14 +216,21 @@ def _snapshot(root: Path, folders: list[str]) -> dict[str, int]:
 
 
 def serve(root: Path, dev_addr: str | None, report: Any) -> None:
-    """Preview with Zensical: the stage lives in a temporary folder while serving; content/, bib/ and docs/ are
-    watched here (polled twice a second) and re-staged on every change, and Zensical reloads the pages it sees
-    change. A report with errors still shows, as with MkDocs."""
+    """Preview with Zensical. The stage lives in the project's cache folder (`<cache_dir>/zensical-serve/`, kept
+    between previews so Zensical's own cache stays warm; a temporary folder when caches are off); content/, bib/
+    and docs/ are watched here (polled twice a second) and re-staged on every change, and Zensical reloads the
+    pages it sees change. A report with errors still shows, as with MkDocs."""
     import zensical
 
     project = Project(root=root)
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
-    folder = Path(tempfile.mkdtemp(prefix="report-zensical-serve-"))
+    cache_dir = load_site_config(root).cache_dir  # checked by project.preflight: inside the project, no links
+    temporary = not cache_dir
+    folder = Path(tempfile.mkdtemp(prefix="report-zensical-serve-")) if temporary else root / cache_dir / SERVE_STAGE
+    if not temporary:
+        if folder.is_symlink():
+            folder.unlink()  # never stage through a link planted in the cache folder
+        folder.mkdir(parents=True, exist_ok=True)
     nonce = secrets.token_hex(16)
 
     def restage() -> Path:
@@ -253,4 +259,5 @@ def serve(root: Path, dev_addr: str | None, report: Any) -> None:
         zensical.serve(str(config_file), options)
     finally:
         stop.set()
-        shutil.rmtree(folder, ignore_errors=True)
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
