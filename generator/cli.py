@@ -87,7 +87,7 @@ def _mkdocs_config_file(root: Path) -> str | None:
     if problems.errors:
         for problem in problems.sorted():
             print(problem.format(), file=sys.stderr)
-        print(f"report: {len(problems.errors)} error(s); MkDocs was not started", file=sys.stderr)
+        print(f"report: {len(problems.errors)} error(s); the site engine was not started", file=sys.stderr)
         return None
     return str(config_file)
 

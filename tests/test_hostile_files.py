@@ -111,7 +111,7 @@ def test_build_and_serve_stop_before_the_engine_walks_unsafe_docs(make_project, 
     for command in (["build", str(root)], ["serve", str(root)]):
         assert main(command) == 1
         err = capsys.readouterr().err
-        assert "docs/" in err and "MkDocs was not started" in err
+        assert "docs/" in err and "the site engine was not started" in err
     assert not (root / "site").exists()
 
 
@@ -170,6 +170,9 @@ def test_a_csl_style_linked_out_of_the_project_is_refused(make_project, outside,
                  "cache_dir `.cache/report` is a symbolic link (or lies under one)", id="cache-parent"),
     pytest.param(lambda root, out: (root / ".cache/report").mkdir(parents=True) or _link(root / ".cache/report/rendered", out),
                  "cache_dir `.cache/report`/rendered is a symbolic link", id="cache-subfolder"),
+    pytest.param(lambda root, out: (root / ".cache/report").mkdir(parents=True)
+                 or _link(root / ".cache/report/zensical-serve", out),
+                 "cache_dir `.cache/report`/zensical-serve is a symbolic link", id="zensical-preview-stage"),
 ])
 def test_a_symlinked_cache_folder_is_refused_and_nothing_is_written_through_it(make_project, outside, capsys,
                                                                                 make_link, expected: str) -> None:

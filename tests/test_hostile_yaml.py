@@ -66,7 +66,7 @@ def test_mkdocs_yml_that_would_run_code_is_refused_before_mkdocs_reads_it(make_p
     root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + f"extra:\n  x: {_touch(marker)}\n"})
     assert main([command, str(root)]) == 1
     out = capsys.readouterr()
-    assert command == "check" or "MkDocs was not started" in out.err
+    assert command == "check" or "the site engine was not started" in out.err
     assert ("mkdocs.yml:13: error: the YAML tag `!!python/object/apply:os.system` is not allowed: it would run code "
             "when MkDocs reads this file") in out.out + out.err
     assert not marker.exists()
