@@ -1,4 +1,4 @@
-"""The `report` command: a thin adapter over the core and MkDocs."""
+"""The `report` command: a thin layer over the core and the engine adapters (it imports no engine itself)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+from types import ModuleType
 
 from generator.build import Project, build_project
+from generator.config import site_dir
 from generator.errors import Problem, Problems, Severity, inert, inert_json
 from generator.reproducible import build_epoch
 
@@ -85,134 +85,83 @@ def _mkdocs_config_file(root: Path) -> str | None:
         raise SystemExit(f"report: no mkdocs.yml in {root}")
     problems = preflight(root)
     if problems.errors:
-        for problem in problems.sorted():
-            print(problem.format(), file=sys.stderr)
+        _report(problems)
         print(f"report: {len(problems.errors)} error(s); the site engine was not started", file=sys.stderr)
         return None
     return str(config_file)
-
-
-class _InertRecord(logging.Filter):
-    """MkDocs' own messages quote file names from docs/ and exception texts: one line each, controls visible."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = inert(record.getMessage()), ()
-        return True
-
-
-def _log_inertly(level: int = logging.WARNING) -> None:
-    """MkDocs' log (and the plugin's, below it) printed through one handler that makes every message inert."""
-    mkdocs_log = logging.getLogger("mkdocs")
-    if any(isinstance(f, _InertRecord) for h in mkdocs_log.handlers for f in h.filters):
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    handler.addFilter(_InertRecord())
-    handler.setLevel(level)
-    mkdocs_log.addHandler(handler)
-    if level < logging.WARNING:
-        mkdocs_log.setLevel(level)
 
 
 ENGINES = ("mkdocs", "zensical")
 
 
 def _engine(args: argparse.Namespace, root: Path) -> str:
-    if args.engine:
-        return str(args.engine)
-    from generator.config import read_mkdocs_yml
+    """`--engine`, else the `engine` setting (validated by the preflight before this is asked)."""
+    from generator.config import load_site_config
 
-    for plugin in read_mkdocs_yml(root / "mkdocs.yml").get("plugins") or []:
-        if isinstance(plugin, dict) and isinstance(plugin.get("report"), dict):
-            engine = plugin["report"].get("engine")
-            return engine if engine in ENGINES else "mkdocs"
-    return "mkdocs"
+    return str(args.engine or load_site_config(root).engine)
 
 
-def _zensical_missing() -> int:
-    print("report: the zensical engine needs Zensical (pip install zensical)", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def cmd_build_zensical(args: argparse.Namespace, root: Path) -> int:
-    from generator.adapters import zensical_engine
-    from generator.config import read_mkdocs_yml
-
-    if not zensical_engine.available():
-        return _zensical_missing()
-    site_dir = root / (read_mkdocs_yml(root / "mkdocs.yml").get("site_dir") or "site")
-    with build_epoch(root):
-        site, written = zensical_engine.build(root, site_dir, pdf=not args.no_pdf)
-    for problem in site.problems.sorted():
+def _report(problems: Problems) -> None:
+    for problem in problems.sorted():
         print(problem.format(), file=sys.stderr)
-    if not written or (args.strict and site.problems.items):
-        print(f"report: {len(site.problems.errors)} error(s); {site_dir.name}/ left as it was", file=sys.stderr)
-        return EXIT_PROBLEMS
-    print(f"report: site built with Zensical in {site_dir}", file=sys.stderr)
-    return EXIT_OK
+
+
+def _zensical() -> ModuleType | None:
+    """The Zensical adapter, or None (with a message) when Zensical is not installed."""
+    from generator.adapters import zensical_engine
+
+    if zensical_engine.available():
+        return zensical_engine
+    print("report: the zensical engine needs Zensical (pip install zensical)", file=sys.stderr)
+    return None
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    """Build into a temporary folder and swap it in only on success, so a failed build keeps the old site."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
+    """Build into a folder beside the site and swap it in only on success, so a failed build keeps the old site."""
+    from generator.adapters import mkdocs_engine
 
     root = Path(args.path).resolve()
-    _log_inertly()
+    mkdocs_engine.log_inertly()
     config_file = _mkdocs_config_file(root)
     if config_file is None:
         return EXIT_PROBLEMS
     if _engine(args, root) == "zensical":
-        return cmd_build_zensical(args, root)
-    config = load_config(config_file, strict=args.strict)
-    site_dir = Path(config.site_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
-    config.site_dir = str(staging)
-    if args.no_pdf:
-        for name, plugin in config.plugins.items():
-            if name == "report" or name.endswith("/report"):
-                plugin.config.pdf = False
-    try:
+        zensical = _zensical()
+        if zensical is None:
+            return EXIT_USAGE
+        target = site_dir(root)
         with build_epoch(root):  # dates in the site from the last commit or the content, never the clock
-            build(config)
-    except (MkDocsException, SystemExit) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        print(inert(f"report: build failed, {site_dir.name}/ left as it was: {exc}"), file=sys.stderr)
+            site, written = zensical.build(root, target, pdf=not args.no_pdf)
+        _report(site.problems)
+        if not written or (args.strict and site.problems.items):
+            print(f"report: {len(site.problems.errors)} error(s); {target.name}/ left as it was", file=sys.stderr)
+            return EXIT_PROBLEMS
+        print(f"report: site built with Zensical in {target}", file=sys.stderr)
+        return EXIT_OK
+    with build_epoch(root):
+        built, failure = mkdocs_engine.build(config_file, strict=args.strict, pdf=not args.no_pdf)
+    if failure:
+        print(inert(f"report: build failed, {built.name}/ left as it was: {failure}"), file=sys.stderr)
         return EXIT_PROBLEMS
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
-    if site_dir.exists():
-        site_dir.rename(old)
-    staging.rename(site_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    print(f"report: site built in {site_dir}", file=sys.stderr)
+    print(f"report: site built in {built}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from mkdocs.commands.serve import serve
+    from generator.adapters import mkdocs_engine
 
     root = Path(args.path).resolve()
-    _log_inertly(logging.INFO)
+    mkdocs_engine.log_inertly(logging.INFO)
     config_file = _mkdocs_config_file(root)
     if config_file is None:
         return EXIT_PROBLEMS
     if _engine(args, root) == "zensical":
-        from generator.adapters import zensical_engine
-
-        if not zensical_engine.available():
-            return _zensical_missing()
-
-        def report(problems: Problems) -> None:
-            for problem in problems.sorted():
-                print(problem.format(), file=sys.stderr)
-
-        zensical_engine.serve(root, args.dev_addr, report)
+        zensical = _zensical()
+        if zensical is None:
+            return EXIT_USAGE
+        zensical.serve(root, args.dev_addr, _report)
         return EXIT_OK
-    serve(config_file=config_file, dev_addr=args.dev_addr, livereload=True)
+    mkdocs_engine.serve(config_file, args.dev_addr)
     return EXIT_OK
 
 
@@ -220,7 +169,6 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     """Export PDFs without building the site; content errors stop the export, as in `report build`."""
     import time
 
-    from generator.config import read_mkdocs_yml
     from generator.publish.pdf import export_pdfs
     from generator.sources.bib import did_you_mean
 
@@ -243,9 +191,9 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     print(f"report: rendering {len(chosen)} PDF(s) ({result.config.page_size})…", file=sys.stderr)
     started = time.perf_counter()
     outputs = export_pdfs(chosen, result.renderer)
-    site_dir = root / (read_mkdocs_yml(root / "mkdocs.yml").get("site_dir") or "site")
+    folder = site_dir(root)
     for slug, pdf in outputs.items():
-        target = Path(args.out).resolve() / f"{slug}.pdf" if args.out else site_dir / slug / f"{slug}.pdf"
+        target = Path(args.out).resolve() / f"{slug}.pdf" if args.out else folder / slug / f"{slug}.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pdf.data)
         shown = os.path.relpath(target) if target.is_relative_to(Path.cwd()) else str(target)

@@ -168,6 +168,11 @@ def trusted_docs_files(root: Path) -> set[str]:
     return listed
 
 
+def site_dir(root: Path) -> Path:
+    """Where the site is published: mkdocs.yml's `site_dir`, relative to the project (MkDocs' default `site`)."""
+    return root / (read_mkdocs_yml(root / "mkdocs.yml").get("site_dir") or "site")
+
+
 def read_mkdocs_yml(path: Path) -> dict[str, Any]:
     """The raw mkdocs.yml mapping, read without importing MkDocs."""
     if not path.exists():

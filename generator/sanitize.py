@@ -65,3 +65,12 @@ def clean_page(html: str) -> str:
 def safe_url(url: str) -> str:
     """A URL for an href: only web links (the schemes check on bib URLs reports others; a preview keeps going)."""
     return url if re.match(r"^https?://", url.strip(), re.I) else ""
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def split_tags(markup: str) -> list[str]:
+    """Markup as alternating text and tags (even items text, odd items tags), for edits that must touch text
+    nodes only: a link added to a reference, a citation put in place of its placeholder."""
+    return _TAG_OR_TEXT.split(markup)

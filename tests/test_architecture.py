@@ -22,9 +22,12 @@ LAYERS: list[set[str]] = [
     {"history", "history.diff", "history.versions"},  # earlier versions, what changed
     {"publish.feed"},
     {"publish.site"},  # the whole site sequence → SiteOutput
-    {"adapters", "adapters.zensical_markdown", "adapters.mkdocs_plugin", "adapters.zensical_engine", "cli"},
+    {"adapters", "adapters.zensical_markdown", "adapters.mkdocs_plugin", "adapters.mkdocs_engine",
+     "adapters.zensical_engine"},
+    {"cli"},  # the `report` command: over the adapters, importing no engine itself
 ]
-ENGINE_ADAPTERS = {"mkdocs": {"adapters.mkdocs_plugin", "cli"}, "zensical": {"adapters.zensical_engine"}}
+ENGINE_ADAPTERS = {"mkdocs": {"adapters.mkdocs_plugin", "adapters.mkdocs_engine"},
+                   "zensical": {"adapters.zensical_engine"}}
 
 
 def _name(path: Path) -> str:

@@ -21,7 +21,7 @@ from generator.build import RESERVED_META, Project
 from generator.config import SiteConfig
 from generator.publish.site import STYLESHEETS, SiteOutput, build_site
 from generator.publish.site import Page as ReportPage
-from generator.render.report import MetaTooLarge, escape_meta, html_text
+from generator.render.report import MetaTooLarge, escape_meta, html_text, permalink_symbol
 from generator.reproducible import ENV, source_date_epoch
 from generator.sanitize import clean_page
 
@@ -192,10 +192,7 @@ def _replace(files: Files, file: File) -> None:
 
 def _permalink(config: MkDocsConfig) -> str | None:
     """The heading permalink symbol the user's `toc` extension settings ask for (report pages add it themselves)."""
-    setting = (config.mdx_configs or {}).get("toc", {}).get("permalink")
-    if setting is True:
-        return "&para;"
-    return setting if isinstance(setting, str) and setting else None
+    return permalink_symbol((config.mdx_configs or {}).get("toc", {}).get("permalink"))
 
 
 def _add_theme_dir(config: MkDocsConfig) -> None:

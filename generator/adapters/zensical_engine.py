@@ -36,8 +36,8 @@ from generator.adapters.zensical_markdown import marker
 from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
 from generator.config import load_site_config, read_mkdocs_yml
 from generator.errors import Problems
-from generator.publish.site import Page, SiteOutput, build_site
-from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text
+from generator.publish.site import Page, SiteOutput, build_site, new_site_folder, replace_site
+from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text, permalink_symbol
 
 THEME_DIR = PACKAGE_DIR / "theme"
 EXTENSION = "generator.adapters.zensical_markdown"
@@ -56,8 +56,7 @@ def available() -> bool:
 def _permalink(mkdocs: dict[str, Any]) -> str | None:
     for item in mkdocs.get("markdown_extensions") or []:
         if isinstance(item, dict) and isinstance(item.get("toc"), dict):
-            setting = item["toc"].get("permalink")
-            return "&para;" if setting is True else setting if isinstance(setting, str) and setting else None
+            return permalink_symbol(item["toc"].get("permalink"))
     return None
 
 
@@ -129,11 +128,7 @@ def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:
         page_id = _page_id(page)
         (pages_dir / f"{page_id}.json").write_text(
             json.dumps({"html": page.html, "toc": [t.token() for t in page.toc]}, ensure_ascii=False), encoding="utf-8")
-        meta: dict[str, Any] = {"title": html_text(page.title)}
-        if page.description:
-            meta["description"] = html_text(page.description)
-        if not page.searchable:
-            meta["search"] = {"exclude": True}
+        meta = escape_meta(page.meta())  # Zensical prints titles and descriptions as they are
         target = docs / uri
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(front_matter(meta) + "\n" + marker(nonce, page_id) + "\n", encoding="utf-8")
@@ -189,14 +184,10 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
         built = folder / "site"
         if not (built / "index.html").is_file():
             raise RuntimeError("Zensical finished without writing the home page")
-        staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
-        shutil.rmtree(staging)
-        shutil.move(str(built), staging)
-    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
-    if site_dir.exists():
-        site_dir.rename(old)
-    staging.rename(site_dir)
-    shutil.rmtree(old, ignore_errors=True)
+        staging = new_site_folder(site_dir)
+        staging.rmdir()
+        shutil.move(str(built), staging)  # the stage is in /tmp: moved beside site_dir, then swapped in
+    replace_site(staging, site_dir)
     return site, True
 
 

@@ -9,6 +9,9 @@ the result. The MkDocs plugin and the Zensical adapter are the two consumers; ne
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,14 +82,18 @@ class Page:
                    TocEntry.from_tokens(output.toc), output.search_html() if searchable else "", searchable,
                    listed_in_nav(path))
 
-    def front_matter(self) -> str:
-        """Title, description and search settings as YAML front matter (values as written: `front_matter`)."""
+    def meta(self) -> dict[str, Any]:
+        """Title, description and search settings, as text (an adapter escapes them for its theme)."""
         meta: dict[str, Any] = {"title": self.title}
         if self.description:
             meta["description"] = self.description
         if not self.searchable:
             meta["search"] = {"exclude": True}
-        return front_matter(meta)
+        return meta
+
+    def front_matter(self) -> str:
+        """`meta()` as YAML front matter (values as written: `front_matter`)."""
+        return front_matter(self.meta())
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,21 @@ def build_site(project: Project, *, permalink: str | None = None, partial: bool 
         else:
             site.files[path] = content.encode("utf-8") if isinstance(content, str) else content
     return site
+
+
+def new_site_folder(site_dir: Path) -> Path:
+    """An empty folder beside `site_dir` for an engine to build into; `replace_site` swaps it in on success."""
+    return Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
+
+
+def replace_site(staging: Path, site_dir: Path) -> None:
+    """Put a finished build in place of `site_dir` in two renames: a failed build never touched the old site, and
+    a reader of `site_dir` never sees half of one."""
+    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+    if site_dir.exists():
+        site_dir.rename(old)
+    staging.rename(site_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,

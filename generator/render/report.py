@@ -25,12 +25,10 @@ from generator.citations import Citation, CitationSyntaxError, compress_numbers,
 from generator.config import SOURCE_KINDS, Rating, SiteConfig
 from generator.errors import Problems
 from generator.reports.model import Claim, Narrative, Report, Revision
-from generator.sanitize import REPORT_ID, clean_prose, safe_url
+from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
 from generator.sources.references import FormattedReference, ReferenceFormatter
 from generator.urls import report_url
-
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
 def _put_citations(body: str, token: str, rendered: list[str]) -> str:
@@ -42,7 +40,7 @@ def _put_citations(body: str, token: str, rendered: list[str]) -> str:
         index = int(match.group(1))
         return rendered[index] if index < len(rendered) else ""
 
-    parts = _TAG_OR_TEXT.split(body)
+    parts = split_tags(body)
     return "".join(placeholder.sub("", part) if i % 2 else placeholder.sub(text, part)
                    for i, part in enumerate(parts))
 MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
@@ -345,6 +343,14 @@ class Renderer:
             reports=rendered_reports, site_name=site_name, fmt=self.format_date, h1_id=heading_id(site_name),
             permalink=permalink_macro(permalink))
         return PageOutput({"title": site_name}, body, toc_tokens(body))
+
+
+def permalink_symbol(setting: object) -> str | None:
+    """The heading permalink the `toc` extension's `permalink` setting asks for: `true` is `&para;`, a string is
+    itself, anything else none (report pages add the link themselves, whichever engine places them)."""
+    if setting is True:
+        return "&para;"
+    return setting if isinstance(setting, str) and setting else None
 
 
 def permalink_macro(permalink: str | None) -> Callable[[str], Markup]:

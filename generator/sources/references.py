@@ -17,7 +17,7 @@ from citeproc.source.json import CiteProcJSON
 
 from generator import safefs
 from generator.cache import Store, code_version, file_digest
-from generator.sanitize import safe_url
+from generator.sanitize import safe_url, split_tags
 from generator.sources.bib import Source
 from generator.workers import default_workers, pool_context
 
@@ -203,13 +203,12 @@ _NO_TERM = object()
 PARALLEL_FROM = 200  # sources to format before worker processes pay for their start-up
 
 
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
 def _link_first(markup: str, pattern: re.Pattern[str], url: str) -> str:
     """Wrap the first match of `pattern` in a text node of `markup` (outside any tag and outside any `<a>`)
     in a link to `url`. Matching never crosses a tag, so a URL that contains another URL cannot nest links."""
-    parts = _TAG_OR_TEXT.split(markup)
+    parts = split_tags(markup)
     in_link = False
     for i, part in enumerate(parts):
         if i % 2:  # a tag
