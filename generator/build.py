@@ -30,6 +30,7 @@ from generator.reports.model import (
     REPORT_FILE,
     RejectedReport,
     Report,
+    Revision,
     check_slug_collisions,
     cited_texts,
     load_reports,
@@ -189,14 +190,51 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
                        f"{newest.date}", f"set `checked_on: {newest.date}`", code="checked-on")
 
 
+def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, problems: Problems) -> None:
+    """A correction or update that moves checked_on past the day the sources were last accessed must say whether
+    they were read again: readers take a new date for a new look at the evidence."""
+    meta = report.meta
+    if newest.version == 1 or newest.sources_reaccessed is False:
+        return
+    accessed = max((d for key in cited_keys(report) if (d := _access_date(bib.sources.get(key)))), default=None)
+    if accessed is None or meta.checked_on <= accessed:
+        return
+    line = report.line_of("revisions", newest.version - 1) or report.line_of("checked_on")
+    if newest.sources_reaccessed:
+        message = (f"revision {newest.version} says the sources were accessed again, but the newest access date "
+                   f"(`urldate`) of the sources this report cites is {accessed}, before checked_on {meta.checked_on}")
+        hint = "set the `urldate` of each source you read again to the day you read it"
+    else:
+        message = (f"checked_on {meta.checked_on} is after the day this report's sources were last accessed "
+                   f"({accessed}), and revision {newest.version} ({newest.kind}) does not say whether they were read "
+                   "again")
+        hint = (f"if you read them again, set their `urldate` to that day; if not, add `sources_reaccessed: false` to "
+                f"revision {newest.version} (the stamp shows both dates either way)")
+    problems.warning(report.path, line, message, hint, code="sources-not-reaccessed")
+
+
+def _access_date(source: Source | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(source.fields.get("urldate", "").strip()) if source else None
+    except ValueError:
+        return None
+
+
+def cited_keys(report: Report) -> dict[str, None]:
+    """The keys a report cites anywhere (prose, YAML texts and source lists), in order of first mention."""
+    keys: dict[str, None] = {}
+    data = report.meta.model_dump()
+    for text in (*report.prose.values(), *(text for _, text in cited_texts(data))):
+        keys.update((k, None) for k in iter_keys(text))
+    keys.update((key, None) for _, key in source_keys(data))
+    return keys
+
+
 def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
     """The sources these reports cite anywhere (prose, YAML texts and source lists), for formatting up front."""
     keys: dict[str, None] = {}
     for report in reports:
-        data = report.meta.model_dump()
-        for text in (*report.prose.values(), *(text for _, text in cited_texts(data))):
-            keys.update((k, None) for k in iter_keys(text))
-        keys.update((key, None) for _, key in source_keys(data))
+        keys.update(cited_keys(report))
     return [bib.sources[k] for k in keys if k in bib.sources]
 
 

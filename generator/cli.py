@@ -169,14 +169,17 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     """Export PDFs without building the site; content errors stop the export, as in `report build`."""
     import time
 
+    from generator.history.versions import collect_history, corrections
     from generator.publish.pdf import export_pdfs
     from generator.sources.bib import did_you_mean
 
     root = Path(args.path).resolve()
-    result = build_project(Project(root=root))
+    project = Project(root=root)
+    result = build_project(project)
+    history = collect_history(project, result) if result.ok else None  # re-ratings, as the site's PDF shows them
     for problem in result.problems.sorted():
         print(problem.format(), file=sys.stderr)
-    if not result.ok:
+    if not result.ok or history is None:
         print(f"report: {len(result.problems.errors)} error(s); no PDF written", file=sys.stderr)
         return EXIT_PROBLEMS
     by_slug = {r.report.slug: r for r in result.rendered}
@@ -190,7 +193,8 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     assert result.renderer is not None
     print(f"report: rendering {len(chosen)} PDF(s) ({result.config.page_size})…", file=sys.stderr)
     started = time.perf_counter()
-    outputs = export_pdfs(chosen, result.renderer)
+    outputs = export_pdfs(chosen, result.renderer,
+                          corrections={r.report.slug: corrections(history.reports.get(r.report.slug)) for r in chosen})
     folder = site_dir(root)
     for slug, pdf in outputs.items():
         target = Path(args.out).resolve() / f"{slug}.pdf" if args.out else folder / slug / f"{slug}.pdf"

@@ -31,7 +31,7 @@ EXTENSION_ID = re.compile(r"__(?:tabbed_\d+_\d+|codelineno-\d+-\d+|code_\d+_anno
 # The ids and classes a report page gives its own parts (templates/_macros.html, report_page.html, citation.html).
 REPORT_ID = re.compile(r"(?:cite-\d+|ref-.*|claim-.*|s\d+-.*|v\d+|text-.*"
                        r"|summary|bottom-line|follow-up|disclaimer|source-mix|references|revision-history|cite"
-                       r"|at-a-glance|verdict|claims|sources|text|narratives)")
+                       r"|at-a-glance|verdict|claims|sources|text|narratives|rg-.*)")
 RESERVED_CLASS = re.compile(r"(?:rg|md)-")
 
 

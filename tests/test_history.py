@@ -59,7 +59,7 @@ def test_archive_pages_show_each_version_as_it_was_under_a_banner(built) -> None
     v1, v2, v3 = (_page(root, f"example/v{n}/index.html") for n in (1, 2, 3))
     assert "You are reading <strong>version 1 of 3</strong>, checked on " \
            '<time datetime="2026-01-27">January 27, 2026</time> — <a href="../">read the latest</a>.' in v1
-    assert "You are reading <strong>version 2 of 3</strong>, checked on " \
+    assert "You are reading <strong>version 2 of 3</strong>, corrected on " \
            '<time datetime="2026-02-03">February 3, 2026</time> — <a href="../">read the latest</a>.' in v2
     # the latest version's address sends readers to the report page (one page, not a copy of it)
     assert '<meta http-equiv="refresh" content="0; url=../">' in v3 and '<link rel="canonical" href="../">' in v3

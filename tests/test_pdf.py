@@ -153,7 +153,7 @@ def test_text_has_stamp_sections_claims_and_every_reference(example: Exported) -
     fmt = example.result.renderer.format_date  # type: ignore[union-attr]
     first_page = _text(reader, 0)
     assert " ".join(meta.question.split()) in first_page
-    assert f"Checked on {fmt(meta.checked_on)} · Version {r.report.version}" in first_page
+    assert f"{r.stamp_label} {fmt(meta.checked_on)}" in first_page and f"Version {r.report.version}" in first_page
     assert "VERDICT" in first_page and r.verdict_rating.label in first_page
     text = _text(reader)
     for title in expected_outline(r):
@@ -185,7 +185,8 @@ def test_page_layout_numbers_and_running_header(example: Exported, small: Export
         text = _text(reader, index)
         assert f"{index + 1} / {pages}" in text
         if index:
-            assert r.report.short_title in text and "Checked on" in text
+            fmt = example.result.renderer.format_date  # type: ignore[union-attr]
+            assert r.report.short_title in text and f"{r.stamp_label} {fmt(r.report.meta.checked_on)}" in text
     for page in small.reader("example").pages:
         assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)  # US Letter
 

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from generator import safefs
 from generator.build import BuildResult, Project, build_project
 from generator.config import SiteConfig, load_site_config
-from generator.history.diff import ReportDiff, changes_page, compare_reports
-from generator.render.report import PageOutput, RenderedReport, Renderer
+from generator.history.diff import RatingRef, ReportDiff, changes_page, compare_reports
+from generator.render.report import Corrections, PageOutput, RatingChange, RenderedReport, Renderer
 from generator.reports.model import REPORT_FILE, load_yaml_data
 
 GIT_TIMEOUT = 120
@@ -203,6 +203,7 @@ class ReportHistory:
     slug: str
     latest: int
     versions: dict[int, Version] = field(default_factory=dict)
+    diffs: dict[int, ReportDiff] = field(default_factory=dict)  # version N → what changed from N-1, once
 
     def has_changes(self, number: int) -> bool:
         return number in self.versions and number - 1 in self.versions
@@ -366,6 +367,7 @@ def version_page(history: ReportHistory, number: int, permalink: str | None = No
         "version": number,
         "latest": history.latest,
         "checked_on": version.checked_on,
+        "stamp_label": version.rendered.stamp_label,
         "latest_href": "../",
         "changes_href": "changes/" if history.has_changes(number) else "",
         "corrections": [{"revision": r, "changes_href": f"../v{r.version}/changes/" if history.has_changes(r.version)
@@ -387,8 +389,37 @@ def latest_version_page(history: ReportHistory) -> str:
 
 
 def version_diff(history: ReportHistory, number: int) -> ReportDiff:
-    """What changed from version N-1 to N."""
-    return compare_reports(history.versions[number - 1].rendered, history.versions[number].rendered)
+    """What changed from version N-1 to N (compared once per build)."""
+    if number not in history.diffs:
+        history.diffs[number] = compare_reports(history.versions[number - 1].rendered,
+                                                history.versions[number].rendered)
+    return history.diffs[number]
+
+
+def corrections(history: ReportHistory | None, prefix: str = "") -> Corrections:
+    """Every re-rating of the report's verdict and claims, oldest first, from the comparison of each version with
+    the one before (the same comparison as its "what changed" page); links are relative to a page `prefix` away
+    from the report's page. Versions missing from history (no git, a shallow clone) add nothing."""
+    found = Corrections()
+    if history is None:
+        return found
+    for number in sorted(history.versions):
+        if not history.has_changes(number):
+            continue
+        href = f"{prefix}v{number}/changes/"
+        found.changes_hrefs[number] = href
+        diff = version_diff(history, number)
+        date = history.versions[number].rendered.report.latest_revision.date
+
+        def change(old: RatingRef, new: RatingRef, number: int = number, date: dt.date = date,
+                   href: str = href) -> RatingChange:
+            return RatingChange(number, date, old.id, old.label, new.id, new.label, href)
+
+        if diff.verdict_rerated and diff.old_rating and diff.new_rating:
+            found.verdict.append(change(diff.old_rating, diff.new_rating))
+        for claim in diff.claims_rerated:
+            found.claims.setdefault(claim.id, []).append(change(claim.old_rating, claim.new_rating))
+    return found
 
 
 def changes_page_output(history: ReportHistory, number: int, renderer: Renderer,

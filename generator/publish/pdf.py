@@ -19,7 +19,7 @@ from generator.urls import report_url
 from generator.workers import default_workers, pool_context
 
 if TYPE_CHECKING:  # workers import this module: keep it light (no Markdown, Jinja or citeproc)
-    from generator.render.report import RenderedReport, Renderer
+    from generator.render.report import Corrections, RenderedReport, Renderer
 
 log = logging.getLogger(__name__)
 PRINT_CSS = PACKAGE_DIR / "assets" / "print.css"
@@ -203,12 +203,18 @@ def _fetcher_class() -> type:
     return ReportFetcher
 
 
-def print_html(rendered: RenderedReport, renderer: Renderer) -> str:
-    """The report as one standalone HTML document for print (dates from content, never the clock)."""
+def print_html(rendered: RenderedReport, renderer: Renderer, corrections: Corrections | None = None) -> str:
+    """The report as one standalone HTML document for print (dates from content, never the clock), with the same
+    correction notice and rating-change markers as its page."""
+    from generator.render.report import Corrections, correction_notice  # the main process has it loaded
+
     meta = rendered.report.meta
     first = min(meta.revisions, key=lambda r: r.version)
+    corrections = corrections or Corrections()
     context = {
         "r": rendered,
+        "corrections": corrections,
+        "notice": correction_notice(rendered, corrections),
         "fmt": renderer.format_date,
         "lang": meta.language or rendered.config.language or "en",
         "site_name": rendered.config.site_name,
@@ -225,11 +231,12 @@ def pdf_identifier(rendered: RenderedReport) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
 
 
-def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = None) -> PdfJob:
+def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = None,
+             corrections: Corrections | None = None) -> PdfJob:
     """Render the print HTML here (Jinja stays in this process); the worker only runs WeasyPrint."""
     return PdfJob(
         slug=rendered.report.slug,
-        html=print_html(rendered, renderer),
+        html=print_html(rendered, renderer, corrections),
         css=print_stylesheet() if css is None else css,
         base_url=pdf_base_url(rendered),
         page_size=rendered.config.page_size,
@@ -314,10 +321,11 @@ def render_jobs(jobs: Iterable[PdfJob], cache: PdfCache | None = None, workers: 
 
 
 def export_pdfs(rendered: Iterable[RenderedReport], renderer: Renderer, cache: PdfCache | None = None,
-                workers: int | None = None) -> dict[str, PdfOutput]:
-    """Every given report as PDF bytes, by slug, in input order."""
+                workers: int | None = None, corrections: dict[str, Corrections] | None = None) -> dict[str, PdfOutput]:
+    """Every given report as PDF bytes, by slug, in input order (`corrections`: by slug, from its history)."""
     css = print_stylesheet()
-    outputs = render_jobs([make_job(r, renderer, css) for r in rendered], cache, workers)
+    jobs = [make_job(r, renderer, css, (corrections or {}).get(r.report.slug)) for r in rendered]
+    outputs = render_jobs(jobs, cache, workers)
     for slug, output in outputs.items():
         if output.missing_glyphs:
             chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in output.missing_glyphs)

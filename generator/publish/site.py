@@ -28,6 +28,7 @@ from generator.history.versions import (
     SiteHistory,
     changes_page_output,
     collect_history,
+    corrections,
     latest_version_page,
     version_context,
     version_page,
@@ -171,8 +172,11 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
     files: dict[str, str | bytes | PageOutput] = {
         "index.md": result.renderer.home_page(result.rendered, site_name, permalink)}
     extras = {slug: dict(values) for slug, values in (extra or {}).items()}
+    rerated = {r.report.slug: corrections(history.reports.get(r.report.slug)) for r in result.rendered}
+    for slug, found in rerated.items():
+        extras.setdefault(slug, {})["corrections"] = found
     if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
-        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache).items():
+        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache, corrections=rerated).items():
             files[f"{slug}/{slug}.pdf"] = pdf.data
             extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
     cache = result.render_cache

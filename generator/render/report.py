@@ -62,6 +62,11 @@ def json_for_script(data: Any) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704 - escaped above
 
 
+# A link inside a formatted reference: its digits are not a date the reference gives (a year in a URL's path is
+# not one a reader finds in the reference).
+_LINK = re.compile(r"(?:https?://|doi:|www\.)\S+", re.I)
+
+
 @dataclass
 class ReferenceEntry:
     number: int
@@ -69,6 +74,26 @@ class ReferenceEntry:
     formatted: FormattedReference
     anchor: str
     backlinks: list[str] = field(default_factory=list)
+
+    @property
+    def published(self) -> str:
+        """The source's publication date (BibTeX form) when the formatted reference does not already give its
+        year outside a link; "" otherwise."""
+        value = (self.source.fields.get("date") or self.source.fields.get("year") or "").strip()
+        return value if value and value[:4] not in _LINK.sub("", self.formatted.text) else ""
+
+    @property
+    def published_online(self) -> str:
+        """An article's "online first" date (`onlinedate`), shown beside its issue's date."""
+        return self.source.fields.get("onlinedate", "").strip()
+
+    @property
+    def accessed(self) -> dt.date | None:
+        """The day the source was last accessed (`urldate`), when it is a full date."""
+        try:
+            return dt.date.fromisoformat(self.source.fields.get("urldate", "").strip())
+        except ValueError:
+            return None
 
 
 @dataclass
@@ -321,8 +346,10 @@ class Renderer:
         archive = (extra or {}).get("archive")
         title = (meta.short_title or meta.question) + (f" (version {archive['version']})" if archive else "")
 
-        context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered),
-                   "fmt": self.format_date, "pdf": None,
+        corrections = (extra or {}).get("corrections") or Corrections()
+        context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered, corrections),
+                   "fmt": self.format_date, "pdf": None, "corrections": corrections,
+                   "notice": None if archive else correction_notice(rendered, corrections),
                    "cite_url": report_url(self.config.site_url, rendered.report.slug) if self.config.site_url else "",
                    "archive": None, "version_links": {}, "h1_id": heading_id(meta.question),
                    "permalink": permalink_macro(permalink), **(extra or {})}
@@ -519,8 +546,10 @@ def _plain(value: Markup | str) -> str:
     return html.unescape(nh3.clean(str(value), tags=set())).strip()
 
 
-def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
-    """schema.org ClaimReview per claim; text is plain (JSON escaping happens in the template filter)."""
+def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | None = None) -> list[dict[str, Any]]:
+    """schema.org ClaimReview per claim; text is plain (JSON escaping happens in the template filter). A claim
+    whose rating a later version changed says so: `dateModified` and a `correction` (a CorrectionComment) per
+    change."""
     meta = rendered.report.meta
     scale = rendered.config.ratings
     page_url = report_url(rendered.config.site_url, rendered.report.slug)
@@ -547,6 +576,14 @@ def claim_review_jsonld(rendered: RenderedReport) -> list[dict[str, Any]]:
         }
         if c.first_appeared and c.first_appeared.date:
             item["itemReviewed"]["datePublished"] = iso(c.first_appeared.date)
+        changes = (corrections or Corrections()).claims.get(c.id, [])
+        if changes:
+            item["dateModified"] = iso(changes[-1].date)
+            item["correction"] = [{
+                "@type": "CorrectionComment",
+                "datePublished": iso(change.date),
+                "text": f"Rating changed from {change.old_label} to {change.new_label} in version {change.version}.",
+            } for change in changes]
         items.append(item)
     return items
 
@@ -628,3 +665,78 @@ class RenderedReport:
     source_mix: list[SourceMixRow]
     revisions: list[Revision]
     looked_up: set[str] = field(default_factory=set)  # source keys the rendering depended on
+
+    @property
+    def checked_revision(self) -> Revision:
+        """The newest revision that checked or corrected the report (an editorial one does neither): its date is
+        `checked_on`."""
+        checked = [r for r in self.revisions if r.kind != "editorial"] or self.revisions
+        return max(checked, key=lambda r: r.version)
+
+    @property
+    def stamp_label(self) -> str:
+        """What the stamp says happened on `checked_on`: a correction is not a new check of the evidence."""
+        revision = self.checked_revision
+        return "Corrected on" if revision.kind == "correction" and revision.version > 1 else "Checked on"
+
+    @property
+    def sources_accessed(self) -> dt.date | None:
+        """When the report's sources were last accessed: the newest `urldate` among them."""
+        dates = [date for entry in self.references if (date := entry.accessed) is not None]
+        return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class RatingChange:
+    """A rating as one version changed it, from the comparison of that version with the one before; labels are
+    as each version named its rating."""
+
+    version: int
+    date: dt.date
+    old_id: str
+    old_label: str
+    new_id: str
+    new_label: str
+    changes_href: str = ""  # that version's "what changed" page, relative to the report's page
+
+
+@dataclass
+class Corrections:
+    """What a report's history says about the version shown: every re-rating of its verdict and of each of its
+    claims, oldest first, and the "what changed" page of each version. Empty without git history."""
+
+    verdict: list[RatingChange] = field(default_factory=list)
+    claims: dict[str, list[RatingChange]] = field(default_factory=dict)
+    changes_hrefs: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rerated:
+    """One rating a correction changed, as its notice lists it."""
+
+    label: str  # "The verdict", or the claim's text
+    anchor: str  # where the page shows it ("" for the verdict, which is right below)
+    change: RatingChange
+
+
+@dataclass(frozen=True)
+class CorrectionNotice:
+    """The notice under the stamp of a corrected report, as fact-check sites show one: when, what was wrong,
+    which ratings changed, and where the whole change is."""
+
+    revision: Revision
+    rerated: tuple[Rerated, ...]
+    changes_href: str
+
+
+def correction_notice(rendered: RenderedReport, corrections: Corrections) -> CorrectionNotice | None:
+    """The notice for the version shown, when its newest checked revision is a correction; None otherwise (a later
+    update re-checked the report, and the correction lives on in the revision history)."""
+    revision = rendered.checked_revision
+    if revision.kind != "correction" or revision.version == 1:
+        return None
+    number = revision.version
+    rerated = [Rerated("The verdict", "", c) for c in corrections.verdict if c.version == number]
+    rerated += [Rerated(_plain(claim.text), claim.anchor, c)
+                for claim in rendered.claims for c in corrections.claims.get(claim.claim.id, []) if c.version == number]
+    return CorrectionNotice(revision, tuple(rerated), corrections.changes_hrefs.get(number, ""))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from generator import hygiene, safefs
 from generator.errors import Problems
 
-SECTION_KINDS = ("summary", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
+SECTION_KINDS = ("summary", "methods", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
 REVISION_KINDS = ("update", "correction", "editorial")
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 REPORT_FILE = "report.yml"
@@ -100,6 +100,16 @@ class Revision(_Model):
     date: Date
     kind: Literal[REVISION_KINDS] = "update"  # type: ignore[valid-type]
     note: str = Field(min_length=1, description="What changed and why; for a correction, what was wrong.")
+    summary: str = Field(default="", description="One sentence for the notice under the stamp of a corrected page "
+                                                 "and the banners of earlier versions; the note is used when empty.")
+    sources_reaccessed: bool | None = Field(
+        default=None, description="Whether the sources were read again for this revision. `false` says that "
+        "checked_on moved without a new visit (the page shows when the sources were last accessed either way).")
+
+    @property
+    def headline(self) -> str:
+        """What a notice or banner says of this revision: its summary, or its note."""
+        return self.summary or self.note
 
 
 class ReportMeta(_Model):

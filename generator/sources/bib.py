@@ -34,7 +34,12 @@ from generator.errors import Problem, Problems, Severity
 
 KIND_FIELD = "kind"
 # Fields that hold machine-readable text: never LaTeX-decoded (it would mangle `&`, `%`, `~`).
-VERBATIM_FIELDS = frozenset({"url", "doi", "urldate", "date", "year", "eprint", "archiveurl", "langid", "kind", "file"})
+VERBATIM_FIELDS = frozenset({"url", "doi", "urldate", "onlinedate", "date", "year", "eprint", "archiveurl", "langid",
+                             "kind"})
+# Fields a desk keeps for itself: research codes and workflow remarks (`internal`), JabRef's `comment`, and the
+# local file paths reference managers write (`file`). Taken out of an entry as it is read, so no page, PDF,
+# download or search index can publish them.
+PRIVATE_FIELDS = frozenset({"internal", "comment", "file"})
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: str(number) for number, name in enumerate(MONTH_NAMES, 1)}
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
@@ -47,7 +52,7 @@ ENTRY_TYPES = frozenset({
     "unpublished", "artwork", "audio", "image", "movie", "music", "performance", "video", "letter", "legislation",
     "legal", "jurisdiction", "standard", "review", "commentary", "interview",
 })
-DATE_FIELDS = ("date", "year", "urldate")
+DATE_FIELDS = ("date", "year", "urldate", "onlinedate")
 
 # bibtexparser logs every aborted block on its own; we report them as problems with file and line instead.
 _SPLITTER_LOG = logging.getLogger("bibtexparser.splitter")
@@ -85,6 +90,7 @@ class Source:
     line: int
     field_lines: dict[str, int] = field(default_factory=dict)
     broken: bool = False  # the entry has a syntax error: its fields may be cut short, so it is not used
+    private: dict[str, str] = field(default_factory=dict)  # PRIVATE_FIELDS: read, never published
 
     @property
     def kind(self) -> str:
@@ -698,9 +704,10 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
             continue  # reported by the scanner as an entry without key
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         lines = {f.key.lower(): (f.start_line or entry.start_line or 0) + 1 for f in entry.fields}
+        private = {name: fields.pop(name) for name in sorted(PRIVATE_FIELDS & fields.keys())}
         parsed_keys.add(entry.key)
         sources.append(Source(entry.key, entry.entry_type.lower(), fields, path, line, lines,
-                              broken=line in broken_lines))
+                              broken=line in broken_lines, private=private))
     for issue in issues:  # entries bibtexparser dropped: remember their key, so citations can say why they fail
         if issue.block == "entry" and issue.key and issue.key not in parsed_keys:
             parsed_keys.add(issue.key)

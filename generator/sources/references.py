@@ -83,6 +83,9 @@ def to_csl(source: Source) -> dict[str, Any]:
     accessed = csl_date(source.fields.get("urldate", ""))
     if accessed:
         item["accessed"] = accessed
+    online = csl_date(source.fields.get("onlinedate", ""))
+    if online:
+        item["available-date"] = online  # CSL 1.0.2: first made available online (an article's "online first")
     if source.url:
         item["URL"] = source.url
     if source.doi:
@@ -310,6 +313,7 @@ class ReferenceFormatter:
     def _format(self, source: Source) -> FormattedReference:
         item = dict(csl_item(source))
         item.pop("accessed", None)  # shown by the reference list itself, whatever the style
+        item.pop("available-date", None)  # likewise ("Published online …"); citeproc-py does not know it
         item.pop("note", None)
         bibliography = CitationStylesBibliography(self.style, CiteProcJSON([_escaped(item)]), formatter.html)
         bibliography.register(Citation([CitationItem(source.key)]))
