@@ -104,8 +104,8 @@ def test_a_corrected_report_shows_the_notice_under_its_stamp_on_page_and_pdf(his
     notice = page.split('<div class="rg-correction-notice"')[1].split("</div>")[0]
     assert 'Corrected on <time datetime="2026-02-03">February 3, 2026</time></strong> (version 2): ' \
            "Version 1 said the result was in people; it was in mice." in notice
-    assert ('<li><a href="#claim-first-claim">Alpha works.</a>: rating changed from <strong>Misleading</strong> to '
-            "<strong>False</strong>.</li>") in notice
+    assert ('<li>“<a href="#claim-first-claim">Alpha works.</a>” — rating changed from <strong>Misleading</strong> to '
+            "<strong>False</strong></li>") in notice
     assert '<a href="v2/changes/">What changed in version 2</a> · <a href="#v2">The full correction note</a>' in notice
     stamp, rest = page.split('<div class="rg-correction-notice"')
     assert 'class="rg-stamp">Corrected on <time datetime="2026-02-03">' in stamp and "rg-verdict" in rest
@@ -114,7 +114,7 @@ def test_a_corrected_report_shows_the_notice_under_its_stamp_on_page_and_pdf(his
     rendered = result.rendered[0]
     printed = print_html(rendered, result.renderer, found)  # type: ignore[arg-type]
     text = " ".join(re.sub(r"<[^>]+>", " ", printed).split())
-    assert "rg-correction-notice" in printed and "Alpha works. : rating changed from Misleading to False" in text
+    assert "rg-correction-notice" in printed and "“ Alpha works. ” — rating changed from Misleading to False" in text
     assert "Rating changed from Misleading to False on February 3, 2026 (version 2)" in text
     assert 'data-running-stamp="Corrected on February 3, 2026 · Version 2"' in printed
     # archives of version 1 point to the correction, and say what their own date means
