@@ -18,7 +18,7 @@ from generator.reproducible import ENV, build_epoch, content_epoch, source_date_
 
 from .conftest import MINIMAL_REPORT
 
-EXAMPLE_DATE = dt.date(2026, 2, 3)  # the newest checked_on / revision date in content/enteromix/report.yml
+EXAMPLE_DATE = dt.date(2026, 11, 28)  # the newest checked_on / revision date in content/enteromix/report.yml
 
 
 @pytest.fixture(autouse=True)
