@@ -188,6 +188,7 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
         problems.error(path, line("checked_on"),
                        f"checked_on is {meta.checked_on} but the newest revision (version {newest.version}) is dated "
                        f"{newest.date}", f"set `checked_on: {newest.date}`", code="checked-on")
+    _check_access_dates(report, newest, bib, problems)
 
 
 def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, problems: Problems) -> None:

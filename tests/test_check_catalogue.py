@@ -230,6 +230,20 @@ content/example/report.yml:27: error: revision 1 has version 2; versions must co
     "newest-revision-is-not-checked-on": Case(report(("checked_on: 2026-01-27", "checked_on: 2026-01-28")), """\
 content/example/report.yml:5: error: checked_on is 2026-01-28 but the newest revision (version 1) is dated 2026-01-27
   hint: set `checked_on: 2026-01-27`"""),
+    "correction-moves-checked-on-past-the-access-date": Case(report(
+        (FIRST_REVISION, FIRST_REVISION + '\n  - {version: 2, date: 2026-02-03, kind: correction, note: "Fixed."}'),
+        ("checked_on: 2026-01-27", "checked_on: 2026-02-03")), """\
+content/example/report.yml:28: warning: checked_on 2026-02-03 is after the day this report's sources were last \
+accessed (2026-01-27), and revision 2 (correction) does not say whether they were read again
+  hint: if you read them again, set their `urldate` to that day; if not, add `sources_reaccessed: false` to revision \
+2 (the stamp shows both dates either way)""", exit_code=0),
+    "update-says-sources-reaccessed-but-urldate-is-older": Case(report(
+        (FIRST_REVISION, FIRST_REVISION + '\n  - {version: 2, date: 2026-02-03, kind: update, note: "Re-checked.", '
+                                          "sources_reaccessed: true}"),
+        ("checked_on: 2026-01-27", "checked_on: 2026-02-03")), """\
+content/example/report.yml:28: warning: revision 2 says the sources were accessed again, but the newest access date \
+(`urldate`) of the sources this report cites is 2026-01-27, before checked_on 2026-02-03
+  hint: set the `urldate` of each source you read again to the day you read it""", exit_code=0),
     # -- slugs and files ---------------------------------------------------------------------------
     "duplicate-slug-with-a-page": Case({"docs/example.md": "# Example\n"}, """\
 docs/example.md:1: error: duplicate slug `example`: this page and the report in content/example/ would both be \

@@ -251,3 +251,20 @@ def test_report_pdf_command_shows_the_same_markers(history_repo: Path, tmp_path:
     text = _pdf_text((tmp_path / "out" / "example.pdf").read_bytes())
     assert "Rating changed from Misleading to False on February 3, 2026 (version 2)" in text
     assert "Corrected on February 3, 2026 (version 2)" in text
+
+
+@pytest.mark.parametrize(("revisions", "warned"), [
+    ('  - {version: 2, date: 2026-02-03, kind: correction, note: "Fixed."}\n', True),
+    ('  - {version: 2, date: 2026-02-03, kind: correction, note: "Fixed.", sources_reaccessed: false}\n', False),
+    ('  - {version: 2, date: 2026-02-03, kind: update, note: "Re-checked."}\n', True),
+    ('  - {version: 2, date: 2026-02-03, kind: editorial, note: "Typo."}\n', False),  # checked_on does not move
+    ("", False),  # a first version written a few days after the sources were read
+])
+def test_moving_checked_on_past_the_access_date_must_be_explained(make_project, revisions: str, warned: bool) -> None:
+    checked = "2026-01-27" if "editorial" in revisions else "2026-02-03"
+    text = MINIMAL_REPORT.replace("checked_on: 2026-01-27", f"checked_on: {checked}") + revisions
+    if not revisions:
+        text = text.replace("{version: 1, date: 2026-01-27", "{version: 1, date: 2026-02-03")
+    result = build_project(Project(root=make_project(**{"content/example/report.yml": text})))
+    assert result.ok
+    assert any(p.code == "sources-not-reaccessed" for p in result.problems.warnings) is warned
