@@ -186,14 +186,16 @@ def test_an_online_first_date_shows_beside_the_issue_year(make_project) -> None:
     assert any("onlinedate `2023-13-01` is not a valid date" in p.message for p in bad.problems.errors)
 
 
-PRIVATE = {"internal": "Research code G7; title from URL slug",
+PRIVATE = {"annotation": "Research code G7; title from URL slug",
+           "owner": "desk-researcher-7", "abstract": "An abstract the desk keeps for itself",
            "comment": "Ask the desk about this one",
            "file": ":/home/researcher/private/alpha.pdf:PDF"}
 
 
 def test_private_bib_fields_are_never_published(make_project) -> None:
     fields = "".join(f"  {name} = {{{value}}},\n" for name, value in PRIVATE.items())
-    bib = MINIMAL_BIB.replace("  kind = {news},\n", "  kind = {news},\n  note = {What readers see.},\n" + fields)
+    bib = MINIMAL_BIB.replace("  kind = {news},\n", "  kind = {news},\n  note = {What readers see.},\n"
+                              "  x-desk-flag = {readers-only},\n" + fields)
     root = make_project(**{"bib/sources.bib": bib,
                            "mkdocs.yml": (Path(make_project()) / "mkdocs.yml").read_text().replace(
                                "pdf: false", "pdf: true")})
@@ -211,7 +213,10 @@ def test_private_bib_fields_are_never_published(make_project) -> None:
     for text in published:
         for value in PRIVATE.values():
             assert value not in text and "G7" not in text
-    assert "note = {What readers see.}" in site.files["example/sources.bib"].decode()
+    download = site.files["example/sources.bib"].decode()
+    assert "note = {What readers see.}" in download and "url = {https://example.org/alpha?x=1&y=2}" in download
+    # the download carries bibliographic fields only: a field no reference list uses stays in the repository
+    assert "readers-only" not in download
     text = _pdf_text(site.files["example/example.pdf"])
     assert "What readers see." in text and "G7" not in text and "researcher" not in text
 

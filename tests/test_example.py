@@ -117,8 +117,8 @@ def test_report_diff_from_version_2_to_3_lists_the_re_ratings(example: dict[str,
 
 def test_no_published_reference_note_carries_the_private_field(example: dict[str, Any]) -> None:
     result = example["result"]
-    private = {key: source.private["internal"] for key, source in result.bib.sources.items()
-               if "internal" in source.private}
+    private = {key: source.private["annotation"] for key, source in result.bib.sources.items()
+               if "annotation" in source.private}
     assert len(private) == len(result.bib.sources) == 16  # every source keeps its research notes to itself
     rendered = result.rendered[0]
     for entry in rendered.references:

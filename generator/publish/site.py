@@ -37,7 +37,7 @@ from generator.publish.feed import FEED_PATH, atom_feed
 from generator.publish.pdf import PdfCache, export_pdfs
 from generator.render.cache import page_context_key
 from generator.render.report import PageOutput, RenderedReport, front_matter
-from generator.sources.bib import Source
+from generator.sources.bib import PUBLISHED_FIELDS, Source
 from generator.sources.references import csl_item, memo
 
 ASSETS = PACKAGE_DIR / "assets"
@@ -226,7 +226,7 @@ def listed_in_nav(uri: str) -> bool:
 
 
 def sources_bibtex(rendered: RenderedReport) -> str:
-    """The cited sources of a report as BibTeX, in citation order.
+    """The cited sources of a report as BibTeX, in citation order: bibliographic fields only (PUBLISHED_FIELDS).
 
     bibtexparser writes a library block by block, joined by a blank line, so each entry is written once per
     source and reused by every report that cites it (byte-identical to writing the whole library at once)."""
@@ -235,7 +235,8 @@ def sources_bibtex(rendered: RenderedReport) -> str:
 
 def _entry_bibtex(source: Source) -> str:
     library = Library()
-    library.add(Entry(source.entry_type, source.key, [Field(k, v) for k, v in source.fields.items()]))
+    library.add(Entry(source.entry_type, source.key,
+                      [Field(k, v) for k, v in source.fields.items() if k in PUBLISHED_FIELDS]))
     return bibtexparser.write_string(library)
 
 

@@ -36,10 +36,12 @@ KIND_FIELD = "kind"
 # Fields that hold machine-readable text: never LaTeX-decoded (it would mangle `&`, `%`, `~`).
 VERBATIM_FIELDS = frozenset({"url", "doi", "urldate", "onlinedate", "date", "year", "eprint", "archiveurl", "langid",
                              "kind"})
-# Fields a desk keeps for itself: research codes and workflow remarks (`internal`), JabRef's `comment`, and the
-# local file paths reference managers write (`file`). Taken out of an entry as it is read, so no page, PDF,
-# download or search index can publish them.
-PRIVATE_FIELDS = frozenset({"internal", "comment", "file"})
+# Fields a desk keeps for itself: research notes (`annotation`, the biblatex field reference managers fill from
+# their notes; `annote`, its BibTeX name; `internal`), JabRef's `comment`, `owner`, `groups`, `readstatus`,
+# `priority` and `timestamp`, Mendeley's tags, abstracts, and the local file paths reference managers write
+# (`file`). Taken out of an entry as it is read, so no page, PDF, download or search index can publish them.
+PRIVATE_FIELDS = frozenset({"annotation", "annote", "internal", "comment", "file", "owner", "groups", "readstatus",
+                            "priority", "timestamp", "abstract", "mendeley-tags", "mendeley-groups"})
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: str(number) for number, name in enumerate(MONTH_NAMES, 1)}
 _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
@@ -53,6 +55,16 @@ ENTRY_TYPES = frozenset({
     "legal", "jurisdiction", "standard", "review", "commentary", "interview",
 })
 DATE_FIELDS = ("date", "year", "urldate", "onlinedate")
+# What a report's `sources.bib` download carries: bibliographic fields of the biblatex data model (and ours: `kind`,
+# `archiveurl`, `onlinedate`). Anything else a reference manager or a desk adds stays in the repository.
+PUBLISHED_FIELDS = frozenset({
+    "title", "subtitle", "titleaddon", "shorttitle", "author", "editor", "translator", "organization", "institution",
+    "publisher", "school", "journaltitle", "journal", "journalsubtitle", "booktitle", "maintitle", "series", "volume",
+    "volumes", "number", "issue", "pages", "pagetotal", "chapter", "edition", "type", "howpublished", "address",
+    "location", "venue", "eventtitle", "eventdate", "date", "year", "month", "day", "urldate", "onlinedate",
+    "origdate", "pubstate", "url", "doi", "eprint", "eprinttype", "eprintclass", "archiveprefix", "primaryclass",
+    "isbn", "issn", "isrn", "langid", "language", "version", "note", "addendum", "archiveurl", "kind",
+})
 
 # bibtexparser logs every aborted block on its own; we report them as problems with file and line instead.
 _SPLITTER_LOG = logging.getLogger("bibtexparser.splitter")
