@@ -6,10 +6,12 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from generator import PACKAGE_DIR
 from generator.build import Project, build_project
 from generator.config import site_dir
 from generator.errors import Problem, Problems, Severity, inert, inert_json
@@ -207,7 +209,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
 
 REPORT_TEMPLATE = """\
-# yaml-language-server: $schema=../../schema/report.schema.json
+# yaml-language-server: $schema={schema}
 question: "{question}"
 short_title: ""
 description: ""
@@ -215,16 +217,17 @@ authors:
   - name: "Your name or desk"
 checked_on: {today}
 verdict:
-  rating: unproven
-  text: "One or two sentences, with citations like [@key]."
+  rating: {rating}  # one of: {ratings}
+  text: "TODO: the verdict in one or two sentences."  # cite sources as [@key] (keys from bib/*.bib)
 sections:
   - {{kind: summary, title: "Executive summary", file: summary.md}}
+  - {{kind: methods, title: "How we checked", file: methods.md}}
   - {{kind: evidence, title: "What the evidence shows", file: evidence.md}}
 claims: []
 narratives: []
 bottom_line:
-  conclusion: "What the sources support, and what they do not."
-  would_change: "What new evidence would change this assessment."
+  conclusion: "TODO: what the sources support, and what they do not."
+  would_change: "TODO: what new evidence would change this assessment."
 follow_up: []
 disclaimer: ""
 revisions:
@@ -233,6 +236,26 @@ revisions:
     kind: update
     note: "First published."
 """
+SECTION_TEMPLATES = {
+    "summary.md": "TODO: summarise the answer in a paragraph, citing each source (see the comment in report.yml).\n",
+    "methods.md": "TODO: what you searched, when, in which languages, and what you did not search.\n",
+    "evidence.md": "TODO: describe the evidence, citing each source.\n",
+}
+SCAFFOLD = PACKAGE_DIR / "scaffold"
+SCHEMA_PATH = "schema/report.schema.json"
+
+
+def _write_schema(root: Path) -> bool:
+    """The JSON Schema of report.yml at the path every scaffolded report.yml names (editors validate against it);
+    False when a file is already there (it is left as it is)."""
+    from generator.reports.model import write_json_schema
+
+    target = root / SCHEMA_PATH
+    if target.exists() or target.is_symlink():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_json_schema(target)
+    return True
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -245,18 +268,62 @@ def cmd_new(args: argparse.Namespace) -> int:
     if not re.match(r"^[a-z0-9][a-z0-9-]*$", args.slug):
         print(f"report: `{args.slug}` is not a valid slug (lowercase letters, digits, hyphens)", file=sys.stderr)
         return EXIT_USAGE
-    folder = root / load_site_config(root).content_dir / args.slug
+    config = load_site_config(root)
+    folder = root / config.content_dir / args.slug
     if folder.exists():
         print(f"report: {folder} already exists; nothing was changed", file=sys.stderr)
         return EXIT_PROBLEMS
     folder.mkdir(parents=True)
-    today = dt.date.today().isoformat()
-    question = (args.question or "What does the evidence say about …?").replace('"', '\\"')
-    (folder / "report.yml").write_text(REPORT_TEMPLATE.format(question=question, today=today), encoding="utf-8")
-    (folder / "summary.md").write_text("Summarise the answer in a paragraph, citing sources [@key].\n",
-                                       encoding="utf-8")
-    (folder / "evidence.md").write_text("Describe the evidence, citing each source [@key].\n", encoding="utf-8")
-    print(f"report: created {folder.relative_to(root)}/ (report.yml, summary.md, evidence.md)", file=sys.stderr)
+    ids = [r.id for r in config.ratings]
+    rating = "unproven" if "unproven" in ids else ids[0]  # nothing is shown yet: the most neutral rating there is
+    question = (args.question or "What does the evidence say about …?").replace("\\", "\\\\").replace('"', '\\"')
+    schema = os.path.relpath(root / SCHEMA_PATH, folder).replace(os.sep, "/")
+    text = REPORT_TEMPLATE.format(question=question, today=dt.date.today().isoformat(), schema=schema,
+                                  rating=json.dumps(rating), ratings=", ".join(ids))
+    (folder / "report.yml").write_text(text, encoding="utf-8")
+    for name, body in SECTION_TEMPLATES.items():
+        (folder / name).write_text(body, encoding="utf-8")
+    _write_schema(root)
+    where = folder.relative_to(root)
+    print(f"report: created {where}/ (report.yml, {', '.join(SECTION_TEMPLATES)})\n"
+          f"Next: write the question, verdict and sections in {where}/, add your sources to "
+          f"{config.bib_dir}/*.bib and cite them as [@key]; `report check` lists what is left, "
+          "`report serve` previews it.", file=sys.stderr)
+    return EXIT_OK
+
+
+# What `report init` writes: (path in the desk, file in generator/scaffold/).
+INIT_FILES = (("mkdocs.yml", "mkdocs.yml"), (".gitignore", "gitignore"), ("README.md", "README.md"),
+              ("docs/about.md", "about.md"), ("bib/sources.bib", "sources.bib"))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """A complete desk in DIR: site settings, folders, an about page, a source list, the schema; never overwrites."""
+    root = Path(args.dir).resolve()
+    name = args.name or "Evidence reports"
+    if root.exists() and not root.is_dir():
+        print(f"report: {root} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    written, kept = [], []
+    for target, source in INIT_FILES:
+        path = root / target
+        if path.exists() or path.is_symlink():
+            kept.append(target)
+            continue
+        text = (SCAFFOLD / source).read_text(encoding="utf-8")
+        text = text.replace("{site_name}", json.dumps(name, ensure_ascii=False) if target == "mkdocs.yml" else name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(target)
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    (written if _write_schema(root) else kept).append(SCHEMA_PATH)
+    shown = os.path.relpath(root) if root.is_relative_to(Path.cwd()) else str(root)
+    print(f"report: {'set up' if written else 'nothing written in'} {shown}"
+          + (f" ({', '.join(written)})" if written else "")
+          + (f"; kept as they were: {', '.join(kept)}" if kept else ""), file=sys.stderr)
+    step = f"cd {shlex.quote(shown)} && " if shown != "." else ""
+    print(f"Next: {step}report new my-first-report --question \"…?\", then `report serve` to preview and "
+          "`report build` to publish site/.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -296,6 +363,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write DIR/<slug>.pdf instead")
     p.add_argument("--path", default=".", help="project folder (default: .)")
     p.set_defaults(func=cmd_pdf)
+
+    p = sub.add_parser("init", help="start a desk: mkdocs.yml, content/, bib/, docs/, schema (never overwrites)")
+    p.add_argument("dir", nargs="?", default=".", help="folder to set up (default: .)")
+    p.add_argument("--name", help="the site's name (default: Evidence reports)")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("new", help="scaffold content/<slug>/ (never overwrites)")
     p.add_argument("slug", help="the report's URL name, e.g. enteromix")

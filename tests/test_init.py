@@ -1,0 +1,85 @@
+"""`report init` starts a desk that builds as it is; `report new` scaffolds a report that passes its own check with
+the site's own rating scale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.reports.model import json_schema
+
+
+@pytest.fixture(autouse=True)
+def _quiet_mkdocs(monkeypatch):
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+
+
+def test_init_then_new_then_check_and_build(tmp_path: Path, capsys, monkeypatch) -> None:
+    desk = tmp_path / "my desk"
+    assert main(["init", str(desk), "--name", "Desk: Faktencheck “Ü”"]) == 0
+    err = capsys.readouterr().err
+    assert "mkdocs.yml" in err and "Next:" in err and "report new" in err
+    for name in ("mkdocs.yml", ".gitignore", "README.md", "docs/about.md", "bib/sources.bib",
+                 "schema/report.schema.json"):
+        assert (desk / name).is_file(), name
+    assert (desk / "content").is_dir()
+    settings = yaml.safe_load((desk / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert settings["site_name"] == "Desk: Faktencheck “Ü”" and settings["theme"]["name"] == "material"
+    assert json.loads((desk / "schema/report.schema.json").read_text(encoding="utf-8")) == json_schema()
+    assert main(["check", str(desk), "--strict"]) == 0  # an empty desk is a valid desk
+
+    monkeypatch.chdir(desk)
+    assert main(["new", "first-report", "--question", 'Is "X" true?']) == 0
+    err = capsys.readouterr().err
+    assert "created content/first-report/" in err and "Next:" in err
+    report = (desk / "content/first-report/report.yml").read_text(encoding="utf-8")
+    assert report.startswith("# yaml-language-server: $schema=../../schema/report.schema.json\n")
+    assert "[@key]" not in report.replace("cite sources as [@key]", "")  # no placeholder citation to trip the check
+    assert yaml.safe_load(report)["question"] == 'Is "X" true?'
+    for name in ("summary.md", "methods.md", "evidence.md"):
+        assert "TODO" in (desk / "content/first-report" / name).read_text(encoding="utf-8")
+    assert main(["check", ".", "--strict"]) == 0, capsys.readouterr()
+    assert main(["build", ".", "--no-pdf"]) == 0
+    page = (desk / "site/first-report/index.html").read_text(encoding="utf-8")
+    assert "Is &#34;X&#34; true?" in page or "Is &quot;X&quot; true?" in page
+    assert 'class="md-header' in page  # the Material theme, as configured
+    assert (desk / "site/index.html").is_file()
+
+
+def test_init_never_overwrites(tmp_path: Path, capsys) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: Mine\n", encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/about.md").write_text("# Ours\n", encoding="utf-8")
+    assert main(["init", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "kept as they were: mkdocs.yml, docs/about.md" in err
+    assert (tmp_path / "mkdocs.yml").read_text(encoding="utf-8") == "site_name: Mine\n"
+    assert (tmp_path / "docs/about.md").read_text(encoding="utf-8") == "# Ours\n"
+    assert (tmp_path / "bib/sources.bib").is_file()
+    assert main(["init", str(tmp_path)]) == 0
+    assert "nothing written" in capsys.readouterr().err
+
+
+def test_new_uses_the_sites_own_rating_scale(make_project, capsys) -> None:
+    root = make_project(**{"content/example/report.yml": None, "content/example/summary.md": None,
+                           "content/example/evidence.md": None, "mkdocs.yml": """\
+site_name: Test reports
+docs_dir: docs
+theme: {name: material, font: false}
+plugins:
+  - search
+  - report:
+      pdf: false
+      ratings:
+        - {id: correct, label: Correct, description: "Supported by the evidence."}
+        - {id: wrong, label: Wrong, description: "Contradicted by the evidence."}
+"""})
+    assert main(["new", "second", "--path", str(root)]) == 0
+    report = yaml.safe_load((root / "content/second/report.yml").read_text(encoding="utf-8"))
+    assert report["verdict"]["rating"] == "correct"
+    capsys.readouterr()
+    assert main(["check", str(root)]) == 0, capsys.readouterr().out
