@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from generator import PACKAGE_DIR
+from generator import PACKAGE_DIR, __version__
 from generator.build import Project, build_project
 from generator.config import site_dir
 from generator.errors import Problem, Problems, Severity, inert, inert_json
@@ -329,6 +329,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="report", description="Cited, versioned evidence reports.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} (evidence-desk)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="validate content and sources; exit 1 on errors")

@@ -1,0 +1,76 @@
+"""The distribution as a desk installs it: a wheel named `evidence-desk` that carries every template, asset,
+stylesheet and scaffold file, installed into a fresh virtual environment outside this repository, where
+`report init`, `report new`, `report check` and `report build` work from the wheel alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import generator
+
+from .conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built from a copy of the sources (nothing is written into the repository)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
+                    str(source)], check=True, capture_output=True, text=True)
+    [built] = out.glob("*.whl")
+    return built
+
+
+def test_the_wheel_is_named_ours_and_carries_every_file_the_package_reads(wheel: Path) -> None:
+    assert wheel.name.startswith(f"evidence_desk-{generator.__version__}-")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    package = REPO / "generator"
+    for folder in ("templates", "assets", "theme", "scaffold"):
+        for path in (package / folder).iterdir():
+            if path.is_file():
+                assert f"generator/{folder}/{path.name}" in names, path
+    assert "generator/py.typed" in names
+    metadata = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    entry_points = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "report = generator.cli:main" in entry_points
+    assert "report = generator.adapters.mkdocs_plugin:ReportPlugin" in entry_points
+
+
+def test_a_desk_starts_from_the_installed_wheel_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    # the dependencies are this environment's; the tool itself comes from the wheel only
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--force-reinstall",
+                    str(wheel)], check=True, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(NO_MKDOCS_2_WARNING="1", PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def run(*args: str, cwd: Path = work) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    where = run(str(python), "-c", "import generator; print(generator.__file__)").stdout.strip()
+    assert Path(where).is_relative_to(venv), where  # not this checkout
+    assert run(str(venv / "bin" / "report"), "--version").stdout.strip() == f"report {generator.__version__} (evidence-desk)"
+    run("report", "init", "desk", "--name", "Wheel desk")
+    desk = work / "desk"
+    run("report", "new", "first", "--question", "Does it build?", cwd=desk)
+    assert "0 error(s), 0 warning(s)" in run("report", "check", "--strict", cwd=desk).stderr
+    run("report", "build", "--no-pdf", cwd=desk)
+    page = (desk / "site" / "first" / "index.html").read_text(encoding="utf-8")
+    assert "Does it build?" in page and "assets/report/report.css" in page
