@@ -78,9 +78,21 @@ def did_you_mean(word: str, choices: list[str] | set[str] | dict[str, Any]) -> s
     return f"did you mean `{close[0]}`?" if close else ""
 
 
+_DOUBLE_QUOTE = re.compile(r"``(.*?)''", re.S)
+_SINGLE_QUOTE = re.compile(r"(?<![`\w])`([^`'\n]*)'(?!')")
+
+
+def latex_quotes(value: str) -> str:
+    """TeX's quotes as typographic ones: ``a'' → “a”, `a' → ‘a’ (a lone apostrophe stays as it is)."""
+    if "`" not in value:
+        return value
+    return _SINGLE_QUOTE.sub("\u2018\\1\u2019", _DOUBLE_QUOTE.sub("\u201c\\1\u201d", value))
+
+
 @lru_cache(maxsize=65536)  # pure, ~0.5 ms a call in pylatexenc; names, journals and page ranges repeat a lot
 def decode_latex(value: str) -> str:
-    """LaTeX accents and escapes to Unicode; plain text skips the decoder entirely."""
+    """LaTeX accents, escapes and quotes to Unicode; plain text skips the decoder entirely."""
+    value = latex_quotes(value)
     if not any(ch in value for ch in "\\{}~$") and "--" not in value:
         return value
     value = re.sub(r"(?<!\\)&", r"\\&", value)  # a bare `&` is text to a reader, not a LaTeX column separator
@@ -717,6 +729,8 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         lines = {f.key.lower(): (f.start_line or entry.start_line or 0) + 1 for f in entry.fields}
         private = {name: fields.pop(name) for name in sorted(PRIVATE_FIELDS & fields.keys())}
+        if KIND_FIELD not in fields:
+            _kind_from_tags(fields, private, lines)
         parsed_keys.add(entry.key)
         sources.append(Source(entry.key, entry.entry_type.lower(), fields, path, line, lines,
                               broken=line in broken_lines, private=private))
@@ -755,6 +769,40 @@ def _date_problem(value: str) -> str:
     return ""
 
 
+# Tags reference managers export: Zotero (Better BibTeX) and JabRef write them to `keywords`, Mendeley to
+# `mendeley-tags`, JabRef's groups to `groups`. A tag `kind:peer-reviewed` gives an entry without `kind` its kind.
+TAG_FIELDS = ("keywords", "mendeley-tags", "groups")
+_KIND_TAG = re.compile(r"(?:^|[,;\s])kind\s*[:=]\s*([a-z-]+)", re.I)
+
+
+def _kind_from_tags(fields: dict[str, str], private: dict[str, str], lines: dict[str, int]) -> None:
+    for name in TAG_FIELDS:
+        match = _KIND_TAG.search(fields.get(name) or private.get(name) or "")
+        if match:
+            fields[KIND_FIELD] = match.group(1).lower()
+            if name in lines:
+                lines[KIND_FIELD] = lines[name]
+            return
+
+
+def suggested_kind(source: Source) -> str:
+    """The kind an entry most likely has, for a hint (the writer decides: a journal article is not necessarily
+    peer-reviewed)."""
+    text = " ".join(source.fields.get(n, "") for n in ("organization", "publisher", "journaltitle", "journal",
+                                                        "title", "eprinttype", "archiveprefix")).lower()
+    if source.entry_type == "article":
+        return "preprint" if any(w in text for w in ("arxiv", "biorxiv", "medrxiv", "preprint")) else "peer-reviewed"
+    if "fact" in text and "check" in text:
+        return "fact-check"
+    if source.entry_type in ("report", "techreport", "legislation", "legal", "standard", "manual"):
+        return "official"
+    if source.entry_type in ("online", "www", "electronic", "periodical", "interview"):
+        return "news"
+    if source.entry_type in ("book", "inbook", "incollection", "reference", "inreference", "collection"):
+        return "reference"
+    return "other"
+
+
 def validate_source(source: Source, problems: Problems) -> None:
     """Per-entry rules: kind from the vocabulary, required fields, real dates, safe URLs and DOIs."""
     def line_of(name: str) -> int:
@@ -766,8 +814,11 @@ def validate_source(source: Source, problems: Problems) -> None:
                          "formatted as a generic document", hint, code="unknown-type")
     kind = source.fields.get(KIND_FIELD)
     if kind is None:
-        problems.warning(source.path, source.line, f"`{source.key}` has no `{KIND_FIELD}` field; counted as `other`",
-                         f"add `{KIND_FIELD} = {{news}}` (one of: {', '.join(SOURCE_KINDS)})", code="missing-kind")
+        guess = suggested_kind(source)
+        problems.error(source.path, source.line, f"`{source.key}` has no `{KIND_FIELD}`: the source mix would count "
+                       "it as `other`", f"add `{KIND_FIELD} = {{{guess}}}` if that is what it is, or tag it "
+                       f"`kind:{guess}` in your reference manager (kinds: {', '.join(SOURCE_KINDS)})",
+                       code="missing-kind")
     elif source.kind not in SOURCE_KINDS:
         hint = did_you_mean(source.kind, SOURCE_KINDS) or f"use one of: {', '.join(SOURCE_KINDS)}"
         problems.error(source.path, line_of(KIND_FIELD), f"`{source.key}`: unknown source kind `{source.kind}`", hint,

@@ -18,7 +18,7 @@ from citeproc.source.json import CiteProcJSON
 from generator import safefs
 from generator.cache import Store, code_version, file_digest
 from generator.sanitize import safe_url, split_tags
-from generator.sources.bib import Source
+from generator.sources.bib import MONTHS, Source
 from generator.workers import default_workers, pool_context
 
 CSL_TYPES = {
@@ -77,7 +77,7 @@ def to_csl(source: Source) -> dict[str, Any]:
         people = source.persons(role)
         if people:
             item[role] = people
-    issued = csl_date(source.fields.get("date") or source.fields.get("year") or "")
+    issued = csl_date(source.fields.get("date") or _year_month(source))
     if issued:
         item["issued"] = issued
     accessed = csl_date(source.fields.get("urldate", ""))
@@ -95,6 +95,14 @@ def to_csl(source: Source) -> dict[str, Any]:
     if text("note"):
         item["note"] = text("note")
     return item
+
+
+def _year_month(source: Source) -> str:
+    """BibTeX's `year` with its `month` (`jul`, `7` or `July`) as `YYYY-MM`, or the year alone."""
+    year = source.fields.get("year", "").strip()
+    month = source.fields.get("month", "").strip().lower()[:3]
+    number = MONTHS.get(month) or (month if month.isdigit() and 1 <= int(month) <= 12 else "")
+    return f"{year}-{int(number):02d}" if year and number else year
 
 
 def memo(source: Source, name: str, compute: Callable[[Source], Any]) -> Any:
