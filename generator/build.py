@@ -82,9 +82,32 @@ def _load_config(project: Project, problems: Problems) -> SiteConfig:
     except ValidationError as exc:
         for error in exc.errors():
             loc = ".".join(str(p) for p in error["loc"])
-            problems.error(project.root / "mkdocs.yml", None, f"report plugin setting `{loc}`: {error['msg']}",
-                           "see the Configuration section of the README", code="config")
+            name = str(error["loc"][0]) if error["loc"] else ""
+            hint = "see the Configuration section of the README"
+            if error["type"] == "extra_forbidden":
+                settings = list(SiteConfig.model_fields)
+                close = name.replace("-", "_") if name.replace("-", "_") in settings else ""
+                hint = (f"did you mean `{close}`?" if close else did_you_mean(name, settings)) or \
+                    f"the settings are: {', '.join(settings)}"
+                message = f"unknown report plugin setting `{loc}`"
+            else:
+                message = f"report plugin setting `{loc}`: {error['msg']}"
+            problems.error(project.root / "mkdocs.yml", _setting_line(project.root, name), message, hint,
+                           code="config")
         return SiteConfig()
+
+
+def _setting_line(root: Path, name: str) -> int | None:
+    """The line of the report plugin's setting `name` in mkdocs.yml (the first after the plugin's own line)."""
+    try:
+        lines = safefs.read_text(root / "mkdocs.yml", root).splitlines()
+    except (OSError, UnicodeDecodeError, safefs.UnsafePath):
+        return None
+    plugin = next((i for i, line in enumerate(lines) if re.match(r"\s*-?\s*report\s*:", line)), None)
+    if plugin is None or not name:
+        return None
+    setting = re.compile(rf"\s*-?\s*{re.escape(name)}\s*:")
+    return next((i + 1 for i in range(plugin + 1, len(lines)) if setting.match(lines[i])), None)
 
 
 def _check_rating(value: str, config: SiteConfig, problems: Problems, path: Path, line: int | None) -> None:

@@ -164,4 +164,5 @@ def test_an_unknown_engine_setting_is_a_located_error(make_project, capsys) -> N
 
     root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      engine: hugo\n"})
     assert main(["check", str(root)]) == 1
-    assert "mkdocs.yml: error: report plugin setting `engine`" in capsys.readouterr().out
+    assert "mkdocs.yml:12: error: report plugin setting `engine`: Input should be 'mkdocs' or 'zensical'" \
+        in capsys.readouterr().out

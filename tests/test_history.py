@@ -144,7 +144,7 @@ def test_latest_version_page_exists_without_git_and_old_versions_are_skipped_wit
     for name in ("mkdocs.yml", "content", "bib", "docs"):
         (shutil.copytree if (source / name).is_dir() else shutil.copy)(source / name, tarball / name)
     assert main(["build", str(tarball)]) == 0
-    assert "archives of earlier report versions were skipped: no git history" in caplog.text
+    assert "earlier versions of the reports were not published: the project is not in a git repository" in caplog.text
     assert (tarball / "site/example/v3/index.html").exists()
     assert not (tarball / "site/example/v1").exists() and not (tarball / "site/example/v3/changes").exists()
     feed = (tarball / "site/feed.xml").read_text(encoding="utf-8")

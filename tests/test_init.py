@@ -83,3 +83,28 @@ plugins:
     assert report["verdict"]["rating"] == "correct"
     capsys.readouterr()
     assert main(["check", str(root)]) == 0, capsys.readouterr().out
+
+
+def test_a_misspelt_plugin_setting_names_its_line_and_the_setting_meant(make_project, capsys) -> None:
+    from .conftest import MINIMAL_MKDOCS
+
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS.replace("pdf: false", "pdf: false\n      csl-style: apa\n"
+                                                                "      page_sise: A4")})
+    assert main(["check", str(root)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "mkdocs.yml:12: error: unknown report plugin setting `csl-style`", "  hint: did you mean `csl_style`?",
+        "mkdocs.yml:13: error: unknown report plugin setting `page_sise`", "  hint: did you mean `page_size`?"]
+
+
+def test_the_published_site_can_be_read_by_a_web_server(make_project) -> None:
+    import os
+    import stat
+
+    root = make_project()
+    old = os.umask(0o022)
+    try:
+        assert main(["build", str(root), "--no-pdf"]) == 0
+    finally:
+        os.umask(old)
+    for folder in (root / "site", root / "site" / "example"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder

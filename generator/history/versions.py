@@ -315,7 +315,9 @@ def collect_history(project: Project, result: BuildResult) -> SiteHistory:
         git.resolve("HEAD")
     except GitError as exc:
         result.problems.warning(project.root / MKDOCS_YML, None,
-                                f"archives of earlier report versions were skipped: no git history ({exc})",
+                                "earlier versions of the reports were not published: " + (
+                                    "the project is not in a git repository" if "not a git repository" in str(exc)
+                                    else f"its git history could not be read ({exc})"),
                                 "build from a git clone to publish every version at <slug>/v<N>/",
                                 code="archive-skipped")
         return history

@@ -146,8 +146,14 @@ def build_site(project: Project, *, permalink: str | None = None, partial: bool 
 
 
 def new_site_folder(site_dir: Path) -> Path:
-    """An empty folder beside `site_dir` for an engine to build into; `replace_site` swaps it in on success."""
-    return Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
+    """An empty folder beside `site_dir` for an engine to build into; `replace_site` swaps it in on success. Its
+    permissions are those of any folder made under the user's umask (0755 as a rule), not a temporary folder's
+    0700: a web server reading the published site must be able to enter it."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    return folder
 
 
 def replace_site(staging: Path, site_dir: Path) -> None:
