@@ -292,9 +292,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# The CI workflows of a desk (generator/scaffold/workflows/): this repository's own .github/workflows/report-*.yml
+# with the tool installed as a pinned release instead of from the checked-out tree (tests/test_workflows.py keeps
+# the two in step).
+WORKFLOWS = ("report-publish.yml", "report-pull-request.yml", "report-versions-mike.yml")
 # What `report init` writes: (path in the desk, file in generator/scaffold/).
 INIT_FILES = (("mkdocs.yml", "mkdocs.yml"), (".gitignore", "gitignore"), ("README.md", "README.md"),
-              ("docs/about.md", "about.md"), ("bib/sources.bib", "sources.bib"))
+              ("docs/about.md", "about.md"), ("bib/sources.bib", "sources.bib"),
+              *((f".github/workflows/{name}", f"workflows/{name}") for name in WORKFLOWS))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -312,6 +317,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             continue
         text = (SCAFFOLD / source).read_text(encoding="utf-8")
         text = text.replace("{site_name}", json.dumps(name, ensure_ascii=False) if target == "mkdocs.yml" else name)
+        text = text.replace("@VERSION@", __version__)  # workflows install exactly this release
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(target)

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 import generator
 
@@ -71,6 +72,14 @@ def test_a_desk_starts_from_the_installed_wheel_outside_the_repository(wheel: Pa
     desk = work / "desk"
     run("report", "new", "first", "--question", "Does it build?", cwd=desk)
     assert "0 error(s), 0 warning(s)" in run("report", "check", "--strict", cwd=desk).stderr
-    run("report", "build", "--no-pdf", cwd=desk)
+    # the desk's publish workflow, step by step, as its runner would (the install step pins this very wheel)
+    workflow = yaml.safe_load((desk / ".github/workflows/report-publish.yml").read_text(encoding="utf-8"))
+    commands = [step["run"] for step in workflow["jobs"]["build"]["steps"] if "run" in step]
+    install, *rest = commands
+    assert f'python -m pip install "evidence-desk=={generator.__version__}"' in install
+    assert rest == ["report check --format github", "report build"]
+    for command in rest:
+        run("bash", "-e", "-c", command, cwd=desk)
     page = (desk / "site" / "first" / "index.html").read_text(encoding="utf-8")
     assert "Does it build?" in page and "assets/report/report.css" in page
+    assert (desk / "site" / "first" / "first.pdf").read_bytes().startswith(b"%PDF-")

