@@ -157,6 +157,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config_file = _mkdocs_config_file(root)
     if config_file is None:
         return EXIT_PROBLEMS
+    busy = _address_in_use(args.dev_addr)
+    if busy:
+        print(f"report: cannot serve on {args.dev_addr}: {busy}; choose another with --dev-addr, e.g. "
+              "--dev-addr 127.0.0.1:8001", file=sys.stderr)
+        return EXIT_USAGE
     if _engine(args, root) == "zensical":
         zensical = _zensical()
         if zensical is None:
@@ -165,6 +170,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     mkdocs_engine.serve(config_file, args.dev_addr)
     return EXIT_OK
+
+
+def _address_in_use(dev_addr: str) -> str:
+    """Why the preview could not listen on `host:port` ("" when it can): said in one line before any engine
+    starts, instead of a traceback from deep inside it."""
+    import socket
+
+    host, _, port = dev_addr.rpartition(":")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET) as probe:
+            probe.bind((host.strip("[]") or "127.0.0.1", int(port)))
+    except ValueError:
+        return "it is not an address of the form host:port"
+    except OSError as exc:
+        return "the port is already in use" if exc.errno in (48, 98, 10048) else (exc.strerror or str(exc))
+    return ""
 
 
 def cmd_pdf(args: argparse.Namespace) -> int:

@@ -59,6 +59,9 @@ class SiteConfig(BaseModel):
     page_size: Literal["A4", "Letter"] = "A4"
     cache_dir: str = ".cache/report"
     engine: Literal["mkdocs", "zensical"] = "mkdocs"  # what `report build` and `report serve` run
+    # Fields the sources.bib download may carry beyond the bibliographic ones (private fields never: they are
+    # taken out of every entry as it is read).
+    published_fields: list[str] = Field(default_factory=list)
     site_name: str = ""
     site_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>`]+)?$")  # links in pages, PDFs and the feed
 

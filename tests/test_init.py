@@ -108,3 +108,42 @@ def test_the_published_site_can_be_read_by_a_web_server(make_project) -> None:
         os.umask(old)
     for folder in (root / "site", root / "site" / "example"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
+
+
+def test_a_desk_may_publish_more_fields_but_never_a_private_one(make_project) -> None:
+    from generator.build import Project
+    from generator.publish.site import build_site
+
+    from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS
+
+    bib = MINIMAL_BIB.replace("  kind = {news},\n", "  kind = {news},\n  eventnote = {Press conference},\n"
+                              "  annotation = {Call the press office},\n")
+    mkdocs = MINIMAL_MKDOCS.replace("pdf: false", "pdf: false\n      published_fields: [eventnote, annotation]")
+    site = build_site(Project(root=make_project(**{"bib/sources.bib": bib, "mkdocs.yml": mkdocs})))
+    download = site.files["example/sources.bib"].decode()
+    assert "eventnote = {Press conference}" in download and "Call the press office" not in download
+
+
+def test_building_without_site_url_says_what_readers_lose(make_project, capsys) -> None:
+    from .conftest import MINIMAL_MKDOCS
+
+    root = make_project()
+    assert main(["build", str(root), "--no-pdf"]) == 0
+    assert "warning: site_url is not set, so \"Cite this report\"" in capsys.readouterr().err
+    root.joinpath("mkdocs.yml").write_text(MINIMAL_MKDOCS.replace("docs_dir: docs", "site_url: https://example.org/\n"
+                                                                  "docs_dir: docs"), encoding="utf-8")
+    assert main(["build", str(root), "--no-pdf"]) == 0
+    assert "site_url is not set" not in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(make_project, capsys) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(make_project()), "--dev-addr", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"report: cannot serve on 127.0.0.1:{port}: the port is already in use; choose another with "
+                   "--dev-addr, e.g. --dev-addr 127.0.0.1:8001")

@@ -88,3 +88,31 @@ def test_plugin_keeps_the_parsed_bibliography_between_builds(make_project, monke
     build(config2)
     assert parsed == ["sources.bib"]
     assert "Edited" in (root / "site/example/index.html").read_text(encoding="utf-8")
+
+
+def test_a_bib_folder_made_after_the_preview_started_is_watched(tmp_path: Path) -> None:
+    from generator.cli import main
+
+    from .conftest import MINIMAL_BIB
+
+    desk = tmp_path / "desk"
+    assert main(["init", str(desk)]) == 0
+    assert main(["new", "first", "--path", str(desk)]) == 0
+    for path in (desk / "bib").iterdir():
+        path.unlink()
+    (desk / "bib").rmdir()
+    port = _free_port()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "generator.cli", "serve", str(desk), "--dev-addr",
+                               f"127.0.0.1:{port}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/first/"
+        _wait_for(lambda: "TODO: the verdict" in _fetch(url), "the first build")
+        (desk / "content/first/summary.md").write_text("Alpha said so [@alpha2025].\n", encoding="utf-8")
+        _wait_for(lambda: "?alpha2025" in _fetch(url), "a preview with a key not yet in bib/")
+        (desk / "bib").mkdir(exist_ok=True)  # `report serve` made it, so it is watched; making it again is harmless
+        (desk / "bib/sources.bib").write_text(MINIMAL_BIB, encoding="utf-8")
+        _wait_for(lambda: "Alpha announces a result" in _fetch(url), "a rebuild after adding a source to bib/")
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

@@ -154,7 +154,9 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         assert self.project is not None and self.project.config is not None
         for folder in (self.project.config.content_dir, self.project.config.bib_dir):
             path = self.project.root / folder
-            if path.exists():
+            if not path.exists() and not path.is_symlink():  # made now, so a folder added later is watched too
+                path.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
                 server.watch(str(path))
         return server
 

@@ -136,6 +136,11 @@ def build_site(project: Project, *, permalink: str | None = None, partial: bool 
     if result.renderer is None or not (result.ok or partial):
         return site
     name = result.config.site_name or "Evidence reports"
+    if result.rendered and not result.config.site_url:
+        result.problems.warning(project.root / "mkdocs.yml", None, "site_url is not set, so \"Cite this report\", "
+                                "the feed and the ClaimReview data cannot give the reports' own addresses",
+                                "add `site_url: https://…/` (the address the site is published at) to mkdocs.yml",
+                                code="no-site-url")
     site.head_links.append(HeadLink("alternate", "application/atom+xml", f"{name}: report revisions", FEED_PATH))
     for path, content in site_files(result, pdf_cache=project.pdf_cache, history=history, permalink=permalink).items():
         if isinstance(content, PageOutput):
@@ -236,13 +241,15 @@ def sources_bibtex(rendered: RenderedReport) -> str:
 
     bibtexparser writes a library block by block, joined by a blank line, so each entry is written once per
     source and reused by every report that cites it (byte-identical to writing the whole library at once)."""
-    return "\n\n".join(memo(entry.source, "bibtex", _entry_bibtex) for entry in rendered.references)
+    extra = frozenset(rendered.config.published_fields)
+    return "\n\n".join(memo(entry.source, f"bibtex:{sorted(extra)}", lambda s: _entry_bibtex(s, extra))
+                         for entry in rendered.references)
 
 
-def _entry_bibtex(source: Source) -> str:
+def _entry_bibtex(source: Source, extra: frozenset[str] = frozenset()) -> str:
     library = Library()
     library.add(Entry(source.entry_type, source.key,
-                      [Field(k, v) for k, v in source.fields.items() if k in PUBLISHED_FIELDS]))
+                      [Field(k, v) for k, v in source.fields.items() if k in PUBLISHED_FIELDS or k in extra]))
     return bibtexparser.write_string(library)
 
 
