@@ -323,6 +323,18 @@ INIT_FILES = (("mkdocs.yml", "mkdocs.yml"), (".gitignore", "gitignore"), ("READM
               *((f".github/workflows/{name}", f"workflows/{name}") for name in WORKFLOWS))
 
 
+def example_files() -> dict[str, Path]:
+    """The example report (the Enteromix review, with its sources), by its path in a desk: from the wheel
+    (generator/example/, put there by setup.py), or from the repository this package is checked out in."""
+    for base in (PACKAGE_DIR / "example", PACKAGE_DIR.parent):
+        report = base / "content" / "enteromix"
+        bib = base / "bib" / "enteromix.bib"
+        if (report / "report.yml").is_file() and bib.is_file():
+            files = {f"content/enteromix/{p.name}": p for p in sorted(report.iterdir()) if p.is_file()}
+            return {**files, "bib/enteromix.bib": bib}
+    return {}
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """A complete desk in DIR: site settings, folders, an about page, a source list, the schema; never overwrites."""
     root = Path(args.dir).resolve()
@@ -344,6 +356,19 @@ def cmd_init(args: argparse.Namespace) -> int:
         written.append(target)
     (root / "content").mkdir(parents=True, exist_ok=True)
     (written if _write_schema(root) else kept).append(SCHEMA_PATH)
+    if args.example:
+        example = example_files()
+        if not example:
+            print("report: the example report is not part of this installation", file=sys.stderr)
+            return EXIT_USAGE
+        for example_target, example_source in example.items():
+            path = root / example_target
+            if path.exists() or path.is_symlink():
+                kept.append(example_target)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(example_source.read_bytes())
+            written.append(example_target)
     shown = os.path.relpath(root) if root.is_relative_to(Path.cwd()) else str(root)
     print(f"report: {'set up' if written else 'nothing written in'} {shown}"
           + (f" ({', '.join(written)})" if written else "")
@@ -395,6 +420,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="start a desk: mkdocs.yml, content/, bib/, docs/, schema (never overwrites)")
     p.add_argument("dir", nargs="?", default=".", help="folder to set up (default: .)")
     p.add_argument("--name", help="the site's name (default: Evidence reports)")
+    p.add_argument("--example", action="store_true",
+                   help="also add the example report (an evidence review of Enteromix, with its 16 sources)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("new", help="scaffold content/<slug>/ (never overwrites)")

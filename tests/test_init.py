@@ -147,3 +147,16 @@ def test_serve_on_a_busy_port_says_so_in_one_line(make_project, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err == (f"report: cannot serve on 127.0.0.1:{port}: the port is already in use; choose another with "
                    "--dev-addr, e.g. --dev-addr 127.0.0.1:8001")
+
+
+def test_init_with_the_example_report_passes_its_check(tmp_path: Path, capsys) -> None:
+    from .conftest import REPO
+
+    assert main(["init", str(tmp_path / "desk"), "--example"]) == 0
+    desk = tmp_path / "desk"
+    for path in (REPO / "content/enteromix").iterdir():
+        assert (desk / "content/enteromix" / path.name).read_bytes() == path.read_bytes()
+    assert (desk / "bib/enteromix.bib").read_bytes() == (REPO / "bib/enteromix.bib").read_bytes()
+    capsys.readouterr()
+    assert main(["check", str(desk), "--strict"]) == 0
+    assert "1 report(s), 16 source(s): 0 error(s), 0 warning(s)" in capsys.readouterr().err

@@ -23,9 +23,11 @@ from .conftest import REPO
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built from a copy of the sources (nothing is written into the repository)."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "setup.py", "MANIFEST.in", "bib/enteromix.bib"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "content" / "enteromix", source / "content" / "enteromix")
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
                     str(source)], check=True, capture_output=True, text=True)
@@ -42,6 +44,10 @@ def test_the_wheel_is_named_ours_and_carries_every_file_the_package_reads(wheel:
             if path.is_file():
                 assert f"generator/{folder}/{path.name}" in names, path
     assert "generator/py.typed" in names
+    # the example report as it is in this repository, for `report init --example`
+    for path in (REPO / "content" / "enteromix").iterdir():
+        assert f"generator/example/content/enteromix/{path.name}" in names, path
+    assert "generator/example/bib/enteromix.bib" in names
     metadata = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "report = generator.cli:main" in entry_points
@@ -83,3 +89,8 @@ def test_a_desk_starts_from_the_installed_wheel_outside_the_repository(wheel: Pa
     page = (desk / "site" / "first" / "index.html").read_text(encoding="utf-8")
     assert "Does it build?" in page and "assets/report/report.css" in page
     assert (desk / "site" / "first" / "first.pdf").read_bytes().startswith(b"%PDF-")
+    # with the example report, from the wheel alone
+    run("report", "init", "sample", "--example")
+    sample = work / "sample"
+    assert (sample / "content/enteromix/report.yml").read_bytes() == (REPO / "content/enteromix/report.yml").read_bytes()
+    assert "1 report(s), 16 source(s): 0 error(s), 0 warning(s)" in run("report", "check", "--strict", cwd=sample).stderr
