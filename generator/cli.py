@@ -231,7 +231,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
 REPORT_TEMPLATE = """\
 # yaml-language-server: $schema={schema}
-question: "{question}"
+question: {question}
 short_title: ""
 description: ""
 authors:
@@ -297,7 +297,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True)
     ids = [r.id for r in config.ratings]
     rating = "unproven" if "unproven" in ids else ids[0]  # nothing is shown yet: the most neutral rating there is
-    question = (args.question or "What does the evidence say about …?").replace("\\", "\\\\").replace('"', '\\"')
+    question = json.dumps(args.question or "What does the evidence say about …?", ensure_ascii=False)  # YAML too
     schema = os.path.relpath(root / SCHEMA_PATH, folder).replace(os.sep, "/")
     text = REPORT_TEMPLATE.format(question=question, today=dt.date.today().isoformat(), schema=schema,
                                   rating=json.dumps(rating), ratings=", ".join(ids))
