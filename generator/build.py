@@ -220,7 +220,8 @@ def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, pro
     meta = report.meta
     if newest.version == 1 or newest.sources_reaccessed is False:
         return
-    accessed = max((d for key in cited_keys(report) if (d := _access_date(bib.sources.get(key)))), default=None)
+    sources = (bib.sources[key] for key in cited_keys(report) if key in bib.sources)
+    accessed = max((date for source in sources if (date := source.accessed) is not None), default=None)
     if accessed is None or meta.checked_on <= accessed:
         return
     line = report.line_of("revisions", newest.version - 1) or report.line_of("checked_on")
@@ -235,13 +236,6 @@ def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, pro
         hint = (f"if you read them again, set their `urldate` to that day; if not, add `sources_reaccessed: false` to "
                 f"revision {newest.version} (the stamp shows both dates either way)")
     problems.warning(report.path, line, message, hint, code="sources-not-reaccessed")
-
-
-def _access_date(source: Source | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(source.fields.get("urldate", "").strip()) if source else None
-    except ValueError:
-        return None
 
 
 def cited_keys(report: Report) -> dict[str, None]:

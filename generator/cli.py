@@ -266,17 +266,26 @@ SCAFFOLD = PACKAGE_DIR / "scaffold"
 SCHEMA_PATH = "schema/report.schema.json"
 
 
-def _write_schema(root: Path) -> bool:
-    """The JSON Schema of report.yml at the path every scaffolded report.yml names (editors validate against it);
-    False when a file is already there (it is left as it is)."""
-    from generator.reports.model import write_json_schema
+def _write_missing(root: Path, files: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """Write each file (path relative to `root`) that is not there yet; nothing is ever overwritten. Returns the
+    paths written and the paths kept as they were."""
+    written, kept = [], []
+    for target, data in files.items():
+        path = root / target
+        if path.exists() or path.is_symlink():
+            kept.append(target)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(target)
+    return written, kept
 
-    target = root / SCHEMA_PATH
-    if target.exists() or target.is_symlink():
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_json_schema(target)
-    return True
+
+def _schema_file() -> dict[str, bytes]:
+    """The JSON Schema of report.yml at the path every scaffolded report.yml names (editors validate against it)."""
+    from generator.reports.model import json_schema_text
+
+    return {SCHEMA_PATH: json_schema_text().encode("utf-8")}
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -304,7 +313,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     (folder / "report.yml").write_text(text, encoding="utf-8")
     for name, body in SECTION_TEMPLATES.items():
         (folder / name).write_text(body, encoding="utf-8")
-    _write_schema(root)
+    _write_missing(root, _schema_file())
     where = folder.relative_to(root)
     print(f"report: created {where}/ (report.yml, {', '.join(SECTION_TEMPLATES)})\n"
           f"Next: write the question, verdict and sections in {where}/, add your sources to "
@@ -342,33 +351,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     if root.exists() and not root.is_dir():
         print(f"report: {root} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    written, kept = [], []
+    files: dict[str, bytes] = {}
     for target, source in INIT_FILES:
-        path = root / target
-        if path.exists() or path.is_symlink():
-            kept.append(target)
-            continue
         text = (SCAFFOLD / source).read_text(encoding="utf-8")
         text = text.replace("{site_name}", json.dumps(name, ensure_ascii=False) if target == "mkdocs.yml" else name)
-        text = text.replace("@VERSION@", __version__)  # workflows install exactly this release
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(target)
-    (root / "content").mkdir(parents=True, exist_ok=True)
-    (written if _write_schema(root) else kept).append(SCHEMA_PATH)
+        files[target] = text.replace("@VERSION@", __version__).encode("utf-8")  # workflows pin this release
+    files.update(_schema_file())
     if args.example:
         example = example_files()
         if not example:
             print("report: the example report is not part of this installation", file=sys.stderr)
             return EXIT_USAGE
-        for example_target, example_source in example.items():
-            path = root / example_target
-            if path.exists() or path.is_symlink():
-                kept.append(example_target)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(example_source.read_bytes())
-            written.append(example_target)
+        files.update((target, source.read_bytes()) for target, source in example.items())
+    written, kept = _write_missing(root, files)
+    (root / "content").mkdir(parents=True, exist_ok=True)
     shown = os.path.relpath(root) if root.is_relative_to(Path.cwd()) else str(root)
     print(f"report: {'set up' if written else 'nothing written in'} {shown}"
           + (f" ({', '.join(written)})" if written else "")

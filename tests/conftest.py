@@ -93,6 +93,15 @@ plugins:
 """
 
 
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF, whitespace collapsed."""
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name

@@ -4,14 +4,12 @@ the bib fields a desk keeps private."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from generator.build import Project, build_project
 from generator.history.versions import collect_history, corrections
@@ -19,7 +17,7 @@ from generator.publish.pdf import print_html
 from generator.publish.site import build_site, site_files
 from generator.render.report import Corrections, RatingChange, correction_notice
 
-from .conftest import MINIMAL_BIB, MINIMAL_REPORT, write_tree
+from .conftest import MINIMAL_BIB, MINIMAL_REPORT, pdf_text, write_tree
 from .gitrepo import make_history_repo
 
 
@@ -49,11 +47,6 @@ def _site(root: Path) -> dict[str, object]:
     result = build_project(project)
     assert result.ok, [p.format() for p in result.problems.errors]
     return site_files(result, history=collect_history(project, result))
-
-
-def _pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
 def _jsonld(html: str) -> list[dict]:
@@ -217,7 +210,7 @@ def test_private_bib_fields_are_never_published(make_project) -> None:
     assert "note = {What readers see.}" in download and "url = {https://example.org/alpha?x=1&y=2}" in download
     # the download carries bibliographic fields only: a field no reference list uses stays in the repository
     assert "readers-only" not in download
-    text = _pdf_text(site.files["example/example.pdf"])
+    text = pdf_text(site.files["example/example.pdf"])
     assert "What readers see." in text and "G7" not in text and "researcher" not in text
 
 
@@ -253,7 +246,7 @@ def test_report_pdf_command_shows_the_same_markers(history_repo: Path, tmp_path:
     root = _at(history_repo, tmp_path, "v2")
     write_tree(root, {"mkdocs.yml": (root / "mkdocs.yml").read_text()})
     assert main(["pdf", "--path", str(root), "--out", str(tmp_path / "out")]) == 0
-    text = _pdf_text((tmp_path / "out" / "example.pdf").read_bytes())
+    text = pdf_text((tmp_path / "out" / "example.pdf").read_bytes())
     assert "Rating changed from Misleading to False on February 3, 2026 (version 2)" in text
     assert "Corrected on February 3, 2026 (version 2)" in text
 

@@ -4,7 +4,6 @@ to v3, and reference notes free of the desk's private field."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from generator.build import Project, build_project
 from generator.cli import main
@@ -21,7 +19,7 @@ from generator.history.versions import collect_history
 from generator.publish.site import site_files
 from generator.render.report import PageOutput
 
-from .conftest import REPO
+from .conftest import REPO, pdf_text
 
 GOLDEN = Path(__file__).parent / "golden"
 SLUG = "enteromix"
@@ -128,8 +126,7 @@ def test_no_published_reference_note_carries_the_private_field(example: dict[str
     published = [files[f"{SLUG}/index.md"].html, files[f"{SLUG}/index.md"].search_html(), files["index.md"].html]
     published += [files[name] for name in (f"{SLUG}/sources.bib", f"{SLUG}/sources.json", f"{SLUG}/v3/sources.bib",
                                            "feed.xml")]
-    pdf = PdfReader(io.BytesIO(files[f"{SLUG}/{SLUG}.pdf"]))
-    published.append(" ".join(" ".join((page.extract_text() or "").split()) for page in pdf.pages))
+    published.append(pdf_text(files[f"{SLUG}/{SLUG}.pdf"]))
     for text in published:
         assert isinstance(text, str)
         for key, value in private.items():

@@ -7,14 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 import site
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +19,7 @@ import yaml
 import generator
 
 from .conftest import REPO
+from .test_serve import _fetch, _free_port, _wait_for
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +55,6 @@ def test_the_wheel_is_named_ours_and_carries_every_file_the_package_reads(wheel:
     entry_points = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "report = generator.cli:main" in entry_points
     assert "report = generator.adapters.mkdocs_plugin:ReportPlugin" in entry_points
-
-
-def _fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
-            return response.read().decode("utf-8")
-    except OSError:
-        return ""
-
-
-def _wait_for(predicate: Callable[[], bool], limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, "the preview did not show it in time"
-        time.sleep(0.3)
 
 
 def test_a_desk_starts_from_the_installed_wheel_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
@@ -116,16 +98,14 @@ def test_a_desk_starts_from_the_installed_wheel_outside_the_repository(wheel: Pa
     assert "Does it build?" in page and "assets/report/report.css" in page
     assert (desk / "site" / "first" / "first.pdf").read_bytes().startswith(b"%PDF-")
     # the live preview from the wheel: an edit shows without restarting it
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     server = subprocess.Popen(["report", "serve", "--dev-addr", f"127.0.0.1:{port}"], cwd=desk, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/first/"
-        _wait_for(lambda: "Does it build?" in _fetch(url))
+        _wait_for(lambda: "Does it build?" in _fetch(url), "the preview's first build")
         (desk / "content/first/summary.md").write_text("An edit while the preview runs.\n", encoding="utf-8")
-        _wait_for(lambda: "An edit while the preview runs." in _fetch(url))
+        _wait_for(lambda: "An edit while the preview runs." in _fetch(url), "a rebuild after an edit")
     finally:
         server.terminate()
         server.communicate(timeout=10)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from generator import safefs
 from generator.build import BuildResult, Project, build_project
 from generator.config import SiteConfig, load_site_config
-from generator.history.diff import RatingRef, ReportDiff, changes_page, compare_reports
+from generator.history.diff import ReportDiff, changes_page, compare_reports
 from generator.render.report import Corrections, PageOutput, RatingChange, RenderedReport, Renderer
 from generator.reports.model import REPORT_FILE, load_yaml_data
 
@@ -412,15 +412,12 @@ def corrections(history: ReportHistory | None, prefix: str = "") -> Corrections:
         found.changes_hrefs[number] = href
         diff = version_diff(history, number)
         date = history.versions[number].rendered.report.latest_revision.date
-
-        def change(old: RatingRef, new: RatingRef, number: int = number, date: dt.date = date,
-                   href: str = href) -> RatingChange:
-            return RatingChange(number, date, old.id, old.label, new.id, new.label, href)
-
+        rerated = [(claim.id, claim.old_rating, claim.new_rating) for claim in diff.claims_rerated]
         if diff.verdict_rerated and diff.old_rating and diff.new_rating:
-            found.verdict.append(change(diff.old_rating, diff.new_rating))
-        for claim in diff.claims_rerated:
-            found.claims.setdefault(claim.id, []).append(change(claim.old_rating, claim.new_rating))
+            rerated.append(("", diff.old_rating, diff.new_rating))  # "": the verdict
+        for claim_id, old, new in rerated:
+            change = RatingChange(number, date, old.id, old.label, new.id, new.label, href)
+            (found.claims.setdefault(claim_id, []) if claim_id else found.verdict).append(change)
     return found
 
 

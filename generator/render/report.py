@@ -87,14 +87,6 @@ class ReferenceEntry:
         """An article's "online first" date (`onlinedate`), shown beside its issue's date."""
         return self.source.fields.get("onlinedate", "").strip()
 
-    @property
-    def accessed(self) -> dt.date | None:
-        """The day the source was last accessed (`urldate`), when it is a full date."""
-        try:
-            return dt.date.fromisoformat(self.source.fields.get("urldate", "").strip())
-        except ValueError:
-            return None
-
 
 @dataclass
 class CitationState:
@@ -682,7 +674,7 @@ class RenderedReport:
     @property
     def sources_accessed(self) -> dt.date | None:
         """When the report's sources were last accessed: the newest `urldate` among them."""
-        dates = [date for entry in self.references if (date := entry.accessed) is not None]
+        dates = [date for entry in self.references if (date := entry.source.accessed) is not None]
         return max(dates) if dates else None
 
 

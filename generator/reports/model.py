@@ -677,5 +677,10 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
+def json_schema_text() -> str:
+    """The JSON Schema as the file schema/report.schema.json holds it."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_json_schema(path: Path) -> None:
-    path.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_schema_text(), encoding="utf-8")

@@ -147,6 +147,14 @@ class Source:
     def archive_url(self) -> str:
         return self.fields.get("archiveurl", "").strip()
 
+    @property
+    def accessed(self) -> dt.date | None:
+        """The day the source was last accessed (`urldate`), when it is a full date."""
+        try:
+            return dt.date.fromisoformat(self.fields.get("urldate", "").strip())
+        except ValueError:
+            return None
+
     def persons(self, name: str = "author") -> list[dict[str, str]]:
         """Authors as CSL name objects; a braced name is an organisation."""
         raw = self.fields.get(name, "").strip()
