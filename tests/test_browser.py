@@ -23,18 +23,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+@pytest.fixture(scope="module", params=["mkdocs", "zensical", "mkdocs-apa"])
 def served_site(tmp_path_factory, request):
-    """Build the minimal fixture project once per engine and serve site/ on 127.0.0.1."""
-    from .conftest import minimal_files, write_tree
+    """Build the minimal fixture project once per engine (and once in an author-date style) and serve site/ on
+    127.0.0.1."""
+    from .conftest import MINIMAL_MKDOCS, minimal_files, write_tree
 
-    root = write_tree(tmp_path_factory.mktemp("browser") / "project", minimal_files())
+    engine, _, style = request.param.partition("-")
+    files = minimal_files()
+    if style:
+        files["mkdocs.yml"] = MINIMAL_MKDOCS + f"      csl_style: {style}\n"
+    root = write_tree(tmp_path_factory.mktemp("browser") / "project", files)
     import os
 
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
-    if request.param == "zensical":
+    if engine == "zensical":
         pytest.importorskip("zensical")
-    assert main(["build", str(root), "--engine", request.param]) == 0
+    assert main(["build", str(root), "--engine", engine]) == 0
     handler = functools.partial(_QuietHandler, directory=str(root / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -89,3 +94,16 @@ def test_hover_shows_the_formatted_reference(served_site, page) -> None:
     tooltip = page.locator(".md-tooltip, [role=tooltip]").filter(has_text=expected[href]).first
     tooltip.wait_for(state="visible", timeout=5000)
     assert tooltip.inner_text().strip() == expected[href]
+
+
+def test_a_back_link_returns_to_its_citation(served_site, page) -> None:
+    _, base = served_site
+    page.goto(f"{base}/example/#references")
+    back = page.locator("#ref-beta2024 a.rg-backlink").last
+    target = back.get_attribute("href")
+    assert target and target.startswith("#cite-")
+    back.click()
+    page.wait_for_function("(h) => location.hash === h", arg=target)
+    page.wait_for_timeout(300)
+    assert _in_viewport(page, target)
+    assert page.locator(f"{target} a.rg-cite-ref[href='#ref-beta2024']").count() >= 1

@@ -78,15 +78,15 @@ def test_cold_warm_disabled_and_rebuilt_outputs_are_identical(make_project, monk
     def no_parse(*args, **kwargs):
         raise AssertionError("the warm build parsed a .bib file instead of reading the cache")
 
-    def no_format(self, source):
-        raise AssertionError(f"the warm build formatted `{source.key}` instead of reading the cache")
+    def no_format(*args, **kwargs):
+        raise AssertionError("the warm build ran Pandoc instead of reading the cache")
 
     def no_render(self, report, problems):
         raise AssertionError(f"the warm build rendered `{report.slug}` instead of reading the cache")
 
     with monkeypatch.context() as patch:
         patch.setattr(bib_module, "parse_bib_file", no_parse)
-        patch.setattr(references_module.ReferenceFormatter, "_format", no_format)
+        patch.setattr(references_module, "run_pandoc", no_format)
         patch.setattr(render_module.Renderer, "render_report", no_render)
         warm = _generated(root)
 
@@ -256,29 +256,33 @@ def test_a_source_added_later_is_never_missing_from_a_cached_page(make_project) 
     assert "Added later" in files["example/index.md"].html
 
 
-def test_parallel_formatting_and_memoised_locale_terms_change_nothing(make_project, monkeypatch) -> None:
-    """Cold builds format references across processes, with citeproc-py's term lookups memoised: the references
-    are exactly those of plain citeproc-py, one source at a time."""
-    from citeproc import model
-
-    from generator.sources.references import ReferenceFormatter
+def test_sources_are_converted_in_one_call_and_each_report_formatted_in_one(make_project, monkeypatch) -> None:
+    """Pandoc runs once for all the sources' CSL items (and at most twice more to learn which access dates the
+    style prints), then once per report; converting sources together gives what converting each alone gives."""
+    from generator.sources.references import ReferenceFormatter, pandoc_csl
 
     root = _project(make_project)
-    sources = list(build_project(Project(root=root, config=load_site_config(root))).bib.sources.values())
-    parallel = ReferenceFormatter("ieee")
-    monkeypatch.setattr(references_module, "PARALLEL_FROM", 1)
-    assert parallel.prefetch(sources, workers=2) == len(sources)
-    assert parallel.prefetch(sources, workers=2) == 0  # all cached now
-    with monkeypatch.context() as patch:
-        patch.setattr(model.Locale, "get_term", model.Locale.get_term.original)
-        patch.setattr(references_module, "PARALLEL_FROM", 10**9)
-        plain = ReferenceFormatter("apa")  # another style, so no answer of the memoised lookups is reused
-        plain_apa = [plain._format(s) for s in sources]
-        plain_ieee = [ReferenceFormatter("ieee")._format(s) for s in sources]
-    memoised = ReferenceFormatter("apa")
-    assert [memoised._format(s) for s in sources] == plain_apa
-    assert [parallel.format(s) for s in sources] == plain_ieee
-    assert any("et al." in r.text or "&amp;" in r.html or " and " in r.text for r in plain_apa)  # terms were used
+    result = build_project(Project(root=root, config=load_site_config(root)))
+    sources = list(result.bib.sources.values())
+    calls: list[str] = []
+    real = references_module.run_pandoc
+
+    def counted(args, text, files=None):
+        calls.append(args[1])
+        return real(args, text, files)
+
+    monkeypatch.setattr(references_module, "run_pandoc", counted)
+    formatter = ReferenceFormatter("apa")
+    formatter.prefetch(sources)
+    assert calls.count("biblatex") == 1 and len(calls) <= 3, calls
+    assert formatter.prefetch(sources) == 0 and len(calls) <= 3  # all known now
+    calls.clear()
+    renderer = render_module.Renderer(result.config, result.bib, formatter)
+    for report in result.reports:
+        renderer.render_report(report, result.problems)
+    assert len(calls) == len(result.reports), calls
+    together = pandoc_csl(sources)
+    assert all(pandoc_csl([source])[source.key] == together[source.key] for source in sources)
 
 
 def test_the_store_is_one_key_scheme_for_every_disk_cache(tmp_path, monkeypatch) -> None:

@@ -148,16 +148,15 @@ content/example/report.yml:18: error: unknown source key `bet2024`
     "source-key-written-with-at": Case(report(("sources: [alpha2025, gamma2025]", 'sources: [alpha2025, "@gamma2025"]')), """\
 content/example/report.yml:18: error: unknown source key `@gamma2025`
   hint: write the key without `@`: `gamma2025`"""),
-    "citation-locator-without-comma": Case(evidence("[@beta2024, p. 12]", "[@beta2024 p. 12]"), """\
-content/example/evidence.md:1: error: malformed citation item `@beta2024 p. 12`: put a comma before the locator \
-(`@beta2024, p. 12`)
-  hint: write citations as `[@key]`, `[@a; @b]` or `[@key, p. 4]`"""),
+    "handle-is-not-a-source": Case(evidence("The study", "As @WHO_Europe posted, the study"), """\
+content/example/evidence.md:1: error: `@WHO_Europe` is not a source key
+  hint: to write a handle or an address, escape it: `\\@WHO_Europe`"""),
     "citation-keys-without-semicolon": Case(evidence("@alpha2025; @gamma2025", "@alpha2025 @gamma2025"), """\
 content/example/evidence.md:1: error: malformed citation `[@alpha2025 @gamma2025]`: separate several keys with `;`
-  hint: write citations as `[@key]`, `[@a; @b]` or `[@key, p. 4]`"""),
+  hint: write citations as `[@key]`, `[@a; @b]`, `[see @key, p. 4]` or `@key [p. 4]`"""),
     "citation-at-without-key": Case({EVIDENCE: EVIDENCE_TEXT + "\nAnd [@] too.\n"}, """\
 content/example/evidence.md:3: error: malformed citation `[@]`: `@` is not followed by a key
-  hint: write citations as `[@key]`, `[@a; @b]` or `[@key, p. 4]`"""),
+  hint: write citations as `[@key]`, `[@a; @b]`, `[see @key, p. 4]` or `@key [p. 4]`"""),
     "citation-unclosed": Case(evidence("@gamma2025].", "@gamma2025."), """\
 content/example/evidence.md:1: error: unclosed citation `[@alpha2025; @gamma2025.`
   hint: close the citation with `]`"""),

@@ -14,8 +14,8 @@ def test_pandoc_forms() -> None:
     assert [c.items for c in citations] == [
         (CitationItem("a"),),
         (CitationItem("a"), CitationItem("b")),
-        (CitationItem("c", locator="p. 4"),),
-        (CitationItem("d", prefix="see", locator="ch. 2"), CitationItem("e")),
+        (CitationItem("c", suffix=", p. 4"),),
+        (CitationItem("d", prefix="see", suffix=", ch. 2"), CitationItem("e")),
     ]
     assert text[citations[1].start:citations[1].end] == "[@a; @b]"
 
@@ -25,7 +25,8 @@ def test_keys_with_internal_punctuation() -> None:
 
 
 def test_not_citations() -> None:
-    text = "Mail me@example.org, see [a link](https://x.org/@user), `[@code]`\n\n```\n[@fenced]\n```\n[@x](https://l)"
+    text = ("Mail me@example.org, see [a link](https://x.org/@user), `[@code]`\n\n```\n[@fenced]\n```\n[@x](https://l)"
+            "\n\n    [@indented]\n\nA \\@handle, [\\@escaped]")
     citations, errors = find_citations(text)
     assert citations == [] and errors == []
 
@@ -36,7 +37,6 @@ def test_not_citations() -> None:
         ("[@]", "malformed citation `[@]`: `@` is not followed by a key"),
         ("[@a @b]", "malformed citation `[@a @b]`: separate several keys with `;`"),
         ("[@a;]", "malformed citation `[@a;]`: empty item between `;`"),
-        ("[@a p. 4]", "malformed citation item `@a p. 4`: put a comma before the locator (`@a, p. 4`)"),
         ("text\nmore [@unclosed and on", "unclosed citation `[@unclosed and on`"),
     ],
 )
@@ -52,3 +52,25 @@ def test_compress_numbers() -> None:
     assert compress_numbers([2, 3, 4]) == [(2, 4)]
     assert compress_numbers([1, 2]) == [(1, 1), (2, 2)]
     assert compress_numbers([5, 1, 2, 3, 5]) == [(1, 3), (5, 5)]
+
+
+def test_escaped_at_signs_are_reported_for_the_renderer() -> None:
+    from generator.citations import scan
+
+    found = scan("A \\@handle and `\\@code` and [\\@x]")
+    assert found.citations == [] and found.errors == []
+    assert found.escapes == [2, 29]  # not the one in code
+
+
+def test_narrative_citations_and_their_suffix() -> None:
+    from generator.citations import AUTHOR_IN_TEXT, SUPPRESS_AUTHOR
+
+    citations, errors = find_citations("@doe99 says, @roe [p. 3] adds, and -@poe agrees; [-@doe99, p. 1]")
+    assert errors == []
+    assert [c.items for c in citations] == [
+        (CitationItem("doe99", mode=AUTHOR_IN_TEXT),),
+        (CitationItem("roe", suffix="p. 3", mode=AUTHOR_IN_TEXT),),
+        (CitationItem("poe", mode=SUPPRESS_AUTHOR),),
+        (CitationItem("doe99", suffix=", p. 1", mode=SUPPRESS_AUTHOR),),
+    ]
+    assert not citations[0].plain and find_citations("[@a; @b]")[0][0].plain

