@@ -23,7 +23,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module", params=["mkdocs", "zensical", "mkdocs-apa"])
+@pytest.fixture(scope="module", params=["mkdocs", "zensical", "mkdocs-apa", "zensical-apa"])
 def served_site(tmp_path_factory, request):
     """Build the minimal fixture project once per engine (and once in an author-date style) and serve site/ on
     127.0.0.1."""

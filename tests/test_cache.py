@@ -22,8 +22,8 @@ import generator.sources.bib as bib_module
 import generator.sources.references as references_module
 from generator.build import Project, build_project
 from generator.config import load_site_config
-from generator.publish.site import site_files, sources_bibtex, sources_csl_json
-from generator.sources.references import resolve_style_path, to_csl
+from generator.publish.site import download_item, site_files, sources_bibtex, sources_csl_json
+from generator.sources.references import resolve_style_path
 
 from .conftest import MINIMAL_BIB, MINIMAL_MKDOCS, MINIMAL_REPORT, REPO
 
@@ -135,7 +135,8 @@ def test_per_source_pieces_equal_whole_library_output(make_project) -> None:
                 s = entry.source
                 library.add(Entry(s.entry_type, s.key, [Field(k, v) for k, v in s.fields.items()]))
             assert sources_bibtex(rendered) == bibtexparser.write_string(library)
-            items = [to_csl(entry.source) for entry in rendered.references]
+            items = [download_item(entry) for entry in rendered.references]
+            assert all(entry.csl for entry in rendered.references)  # Pandoc's items, as formatted
             assert sources_csl_json(rendered) == json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 

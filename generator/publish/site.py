@@ -36,7 +36,7 @@ from generator.history.versions import (
 from generator.publish.feed import FEED_PATH, atom_feed
 from generator.publish.pdf import PdfCache, export_pdfs
 from generator.render.cache import page_context_key
-from generator.render.report import PageOutput, RenderedReport, front_matter
+from generator.render.report import PageOutput, ReferenceEntry, RenderedReport, front_matter
 from generator.sources.bib import PUBLISHED_FIELDS, Source
 from generator.sources.references import csl_item, memo
 
@@ -258,8 +258,20 @@ def sources_csl_json(rendered: RenderedReport) -> str:
     encoded once per source (JSON strings hold no raw newline, so indenting an item's lines is exact)."""
     if not rendered.references:
         return "[]\n"
-    return "[\n" + ",\n".join(memo(entry.source, "csl-json", _csl_json_item) for entry in rendered.references) + "\n]\n"
+    return "[\n" + ",\n".join(_csl_json_item(entry) for entry in rendered.references) + "\n]\n"
 
 
-def _csl_json_item(source: Source) -> str:
-    return textwrap.indent(json.dumps(csl_item(source), ensure_ascii=False, indent=2, sort_keys=True), "  ")
+def download_item(entry: ReferenceEntry) -> dict[str, Any]:
+    """A cited source as the download gives it: the CSL item its style formatted (Pandoc's reading of the entry),
+    with the note to readers; this tool's own mapping when the engine had none."""
+    item = dict(entry.csl) if entry.csl else dict(csl_item(entry.source))
+    note = entry.source.text("note")
+    if note:
+        item["note"] = note
+    return item
+
+
+def _csl_json_item(entry: ReferenceEntry) -> str:
+    encode = lambda _source: textwrap.indent(  # noqa: E731 - once per source and item
+        json.dumps(download_item(entry), ensure_ascii=False, indent=2, sort_keys=True), "  ")
+    return memo(entry.source, f"csl-json:{bool(entry.csl)}", encode)

@@ -181,7 +181,7 @@ def _encode_rendered(rendered: RenderedReport) -> dict[str, Any]:
             return {"rating": value.id}
         if isinstance(value, ReferenceEntry):
             return {"ref": [value.number, value.source.key, value.formatted.html, value.formatted.text, value.anchor,
-                            value.backlinks, value.formatted.style_accessed]}
+                            value.backlinks, value.formatted.style_accessed, value.csl]}
         if _PARTS.get(type(value).__name__) is type(value) and dataclasses.is_dataclass(value):
             return {"part": [type(value).__name__, {f.name: encode(getattr(value, f.name))
                                                     for f in dataclasses.fields(value)}]}
@@ -213,9 +213,9 @@ def _decode_rendered(data: dict[str, Any], report: Report, config: SiteConfig, b
         if tag == "rating":
             return ratings[inner]
         if tag == "ref":
-            number, key, html, text, anchor, backlinks, style_accessed = inner
+            number, key, html, text, anchor, backlinks, style_accessed, csl = inner
             return ReferenceEntry(number, bib.sources[key], FormattedReference(html, text, bool(style_accessed)), anchor,
-                                  list(backlinks))
+                                  list(backlinks), dict(csl))
         if tag == "part":
             name, fields = inner
             return _PARTS[name](**{k: decode(v) for k, v in fields.items()})

@@ -88,6 +88,7 @@ class ReferenceEntry:
     formatted: FormattedReference
     anchor: str
     backlinks: list[str] = field(default_factory=list)
+    csl: dict[str, Any] = field(default_factory=dict)  # the CSL-JSON item the style formatted (sources.json)
 
     @property
     def published(self) -> str:
@@ -273,6 +274,9 @@ class Renderer:
                 source = self.bib.sources[key]
                 entries[key] = ReferenceEntry(number, source, self.formatter.reference(key, inlines, number, source),
                                               anchor_for(key))
+        items = {} if failed else self.formatter.csl(sources)
+        for key, entry in entries.items():
+            entry.csl = items.get(key, {})
         for key in state.order:  # a source the engine left out (it failed): listed by its title
             if key not in entries:
                 title = self.bib.sources[key].text("title") or key

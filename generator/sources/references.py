@@ -239,6 +239,24 @@ def style_info(path: Path, depth: int = 0) -> StyleInfo:
     return StyleInfo(path, numeric, locale)
 
 
+def label_only_names_fixed(path: Path) -> str | None:
+    """The style with an explicit `<name/>` before the `<label/>` of every `<names>` that has a label but no name
+    (the CSL repository's NLM/Vancouver styles write `<names variable="editor"><label prefix=", "/></names>`);
+    None when it has none. CSL renders omitted names with the default settings, label after them; Pandoc's citeproc
+    puts such a label first ("In, editorsGreen G" for "In: Green G, editors")."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    tree = etree.parse(str(path), parser)
+    changed = False
+    for names in tree.iter(f"{{{_CSL_NS['c']}}}names"):
+        label = names.find("c:label", _CSL_NS)
+        if label is not None and names.find("c:name", _CSL_NS) is None:
+            label.addprevious(etree.Element(f"{{{_CSL_NS['c']}}}name"))
+            changed = True
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8").decode("utf-8") if changed else None
+
+
 # -- Pandoc --------------------------------------------------------------------------------------------------------
 
 PANDOC_TIMEOUT = 120  # seconds for one call (a report's citations, or a batch of sources)
@@ -417,13 +435,34 @@ def pandoc_csl(sources: list[Source]) -> dict[str, dict[str, Any]]:
         items.update({s.key: by_id[s.key] for s in readable if s.key in by_id})
     for source in sources:
         item = items.get(source.key) or to_csl(source)
-        item = {k: v for k, v in item.items() if k not in ("note", "available-date")}
+        item = {k: _cjk_names(v) if k in _NAME_VARIABLES else v for k, v in item.items()
+                if k not in ("note", "available-date")}
         item["id"] = source.key
         online = csl_date(source.fields.get("onlinedate", ""))
         if online:
             item["available-date"] = online
         items[source.key] = item
     return items
+
+
+_NAME_VARIABLES = frozenset({"author", "editor", "translator", "collection-editor", "container-author", "director",
+                             "editorial-director", "illustrator", "interviewer", "recipient", "reviewed-author"})
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def _cjk_names(names: Any) -> Any:
+    """Chinese, Japanese and Korean names as one literal, family name first and without a space (王小明): styles
+    that initialise given names would otherwise print `王小明.` (Pandoc's citeproc) or `小. 王`."""
+    if not isinstance(names, list):
+        return names
+    fixed = []
+    for name in names:
+        whole = f"{name.get('family', '')}{name.get('given', '')}" if isinstance(name, dict) else ""
+        if whole and "literal" not in name and _CJK.search(whole) and not _LATIN.search(whole):
+            name = {"literal": whole}
+        fixed.append(name)
+    return fixed
 
 
 # -- the formatter -------------------------------------------------------------------------------------------------
@@ -447,6 +486,7 @@ class ReferenceFormatter:
         if root is not None and safefs.is_inside(self.style_path, root):
             check_style_file(self.style_path)  # the project's own style: a pull request can edit it
         self.info = style_info(self.style_path)
+        self._style_text = label_only_names_fixed(self.info.path)
         self.numeric = self.info.numeric
         self.language = self.info.locale or language
         # The key holds the style file's content and the code version, not just its name: an edited .csl file
@@ -524,11 +564,15 @@ class ReferenceFormatter:
         return {key: render_inlines(inlines)[1] for key, inlines in _bibliography(document)}
 
     def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN) -> Any:
-        args = ["-f", markdown, "-t", "json", "--citeproc", f"--csl={self.info.path}",
+        files = {"sources.json": json.dumps(items, ensure_ascii=False)}
+        style = str(self.info.path)
+        if self._style_text is not None:
+            files["style.csl"], style = self._style_text, "{folder}/style.csl"
+        args = ["-f", markdown, "-t", "json", "--citeproc", f"--csl={style}",
                 "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
         if self.language:
             args += ["-M", f"lang={self.language}"]
-        return run_pandoc(args, text, {"sources.json": json.dumps(items, ensure_ascii=False)})
+        return run_pandoc(args, text, files)
 
     def style_accessed(self, source: Source) -> bool:
         if source.fingerprint() not in self._accessed:
