@@ -302,3 +302,24 @@ def test_the_store_is_one_key_scheme_for_every_disk_cache(tmp_path, monkeypatch)
     assert cache.Store(None).read("rendered", "example", key) is None  # `cache_dir: ""`: nothing stored
     cache.Store(None).write("rendered", "example", key, {"x": 1})
     assert sorted(p.parent.name for p in tmp_path.rglob("*.json")) == ["rendered"]
+
+
+def test_reports_formatted_together_equal_reports_formatted_alone(make_project) -> None:
+    """`format_many` puts several reports in one Pandoc process (a Lua filter runs citeproc on each): every
+    report's citations and reference list are exactly what a process of its own gives, numbering and year
+    suffixes included."""
+    from generator.sources.references import ReferenceFormatter
+
+    result = build_project(Project(root=_project(make_project)))
+    sources = list(result.bib.sources.values())
+    bib = result.bib.sources
+    requests = [([f"[@{s.key}]" for s in sources[i::2]] + ["[see @beta2024, p. 4]"], [*sources[i::2], bib["beta2024"]])
+                for i in range(2)]
+    requests.append((["@beta2024 [p. 3]", "[@alpha2025; @gamma2025]"], [bib["beta2024"], bib["alpha2025"], bib["gamma2025"]]))
+    for style in ("ieee", "apa"):
+        together = ReferenceFormatter(style)
+        together.format_many(requests, workers=2)
+        for citations, cited in requests:
+            alone = ReferenceFormatter(style).format_report(citations, cited)
+            assert together.format_report(citations, cited) == alone
+            assert all(c is not None for c in alone.citations) and len(alone.bibliography) == len({s.key for s in cited})

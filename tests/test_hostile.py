@@ -418,3 +418,17 @@ def test_a_dependent_style_cannot_name_a_parent_outside_the_package(tmp_path) ->
                      '<link rel="independent-parent" href="file:///etc/passwd"/></info></style>\n', encoding="utf-8")
     with pytest.raises(StyleError, match="not available offline"):
         style_info(style)
+
+
+def test_a_missing_pandoc_is_one_located_error_not_a_traceback(make_project, capsys, monkeypatch) -> None:
+    from generator.sources import references
+
+    def missing() -> str:
+        raise references.PandocError("Pandoc is not installed (it comes with the `pypandoc-binary` package)")
+
+    monkeypatch.setattr(references, "pandoc_binary", missing)
+    root = make_project()
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "content/example/report.yml: error: citations could not be formatted: Pandoc is not installed" in out
+    assert "Traceback" not in out

@@ -476,6 +476,9 @@ class ReportCitations:
     bibliography: list[tuple[str, list[Any]]]  # (key, inlines) in the style's order
 
 
+BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
+
+
 class ReferenceFormatter:
     """Formats a report's citations and reference list in one Pandoc call, with one style; CSL items and whether the
     style prints a source's access date are kept in memory and, optionally, on disk."""
@@ -553,8 +556,12 @@ class ReferenceFormatter:
             if source not in dated:
                 self._accessed[source.fingerprint()] = False
         if dated:
-            with_dates = self._bibliography_text([items[s.key] for s in dated])
-            without = self._bibliography_text([{k: v for k, v in items[s.key].items() if k != "accessed"} for s in dated])
+            try:
+                with_dates = self._bibliography_text([items[s.key] for s in dated])
+                without = self._bibliography_text([{k: v for k, v in items[s.key].items() if k != "accessed"}
+                                                   for s in dated])
+            except PandocError:  # reported where the report is formatted; the meta line keeps the date meanwhile
+                with_dates = without = {}
             for source in dated:
                 self._accessed[source.fingerprint()] = with_dates.get(source.key) != without.get(source.key)
         self._new += len(sources)
@@ -563,12 +570,13 @@ class ReferenceFormatter:
         document = self._run("---\nnocite: '@*'\n---\n", items, markdown="markdown")
         return {key: render_inlines(inlines)[1] for key, inlines in _bibliography(document)}
 
-    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN) -> Any:
+    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN, batch: bool = False) -> Any:
         files = {"sources.json": json.dumps(items, ensure_ascii=False)}
         style = str(self.info.path)
         if self._style_text is not None:
             files["style.csl"], style = self._style_text, "{folder}/style.csl"
-        args = ["-f", markdown, "-t", "json", "--citeproc", f"--csl={style}",
+        citeproc = f"--lua-filter={Path(__file__).with_name('citeproc_batch.lua')}" if batch else "--citeproc"
+        args = ["-f", markdown, "-t", "json", citeproc, f"--csl={style}",
                 "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
         if self.language:
             args += ["-M", f"lang={self.language}"]
@@ -584,12 +592,16 @@ class ReferenceFormatter:
         results wait in memory for `format_report`. Outputs are exactly those of one call after another."""
         self.csl([source for _, sources in requests for source in sources])  # shared state: filled before threads
         self._learn_accessed([source for _, sources in requests for source in sources])
-        workers = workers or default_workers(len(requests))
-        if workers <= 1 or len(requests) < 2:
+        if len(requests) < 2:
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on its own Pandoc process
-            for digest, result in pool.map(lambda request: self._format(*request), requests):
-                self._reports[digest] = result
+        workers = workers or default_workers(len(requests))
+        chunks = [requests[i:i + BATCH] for i in range(0, len(requests), BATCH)]
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on its own Pandoc process
+                for results in pool.map(self._format_batch, chunks):
+                    self._reports.update(results)
+        except PandocError:
+            pass  # each report meets the error again when it is completed, and reports it with its file
 
     def format_report(self, citations: list[str], sources: list[Source]) -> ReportCitations:
         """The report's citations (each as written, in reading order) and its reference list, in one Pandoc call."""
@@ -597,30 +609,37 @@ class ReferenceFormatter:
         self._reports[digest] = result
         return result
 
-    def _format(self, citations: list[str], sources: list[Source]) -> tuple[str, ReportCitations]:
+    def _prepare(self, citations: list[str], sources: list[Source]) -> tuple[str, list[dict[str, Any]], str]:
+        """A report's cache key, its CSL items and the Markdown Pandoc reads: each citation as written, one per
+        paragraph, between separator paragraphs."""
         items = self.csl(sources)
         ordered = [items[s.key] for s in {s.key: s for s in sources}.values()]
         digest = hashlib.sha256(json.dumps([self.style_key, citations, ordered], sort_keys=True).encode()).hexdigest()
+        text = f"\n\nRGSEP{digest[:16]}\n\n".join(" ".join(c.split()) for c in citations) + "\n"
+        return digest, ordered, text
+
+    def _format(self, citations: list[str], sources: list[Source]) -> tuple[str, ReportCitations]:
+        digest, items, text = self._prepare(citations, sources)
         cached = self._reports.get(digest)
-        if cached is not None:
-            return digest, cached
-        separator = f"RGSEP{digest[:16]}"
-        text = f"\n\n{separator}\n\n".join(" ".join(c.split()) for c in citations) + "\n"
-        document = self._run(text, ordered)
-        found: list[list[Any] | None] = []
-        segment: list[Any] = []
-        blocks = [b for b in document.get("blocks", []) if not _is_refs(b)]
-        for block in [*blocks, None]:
-            if block is None or block == {"t": "Para", "c": [{"t": "Str", "c": separator}]}:
-                cites = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") == "Cite"]
-                rest = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") not in ("Cite", "Space")]
-                found.append(cites[0]["c"][1] if len(segment) == 1 and len(cites) == 1 and not rest else None)
-                segment = []
-            else:
-                segment.append(block)
-        if len(found) != len(citations):
-            found = [None] * len(citations)
-        return digest, ReportCitations(found, _bibliography(document))
+        if cached is None:
+            cached = _parse_report(self._run(text, items).get("blocks", []), len(citations), f"RGSEP{digest[:16]}")
+        return digest, cached
+
+    def _format_batch(self, requests: list[tuple[list[str], list[Source]]]) -> list[tuple[str, ReportCitations]]:
+        """Several reports in one Pandoc process (citeproc_batch.lua formats each on its own): the process start
+        and the style's parsing are paid once, not per report."""
+        prepared = [self._prepare(*request) for request in requests]
+        todo = [(index, digest, text) for index, (digest, _, text) in enumerate(prepared) if digest not in self._reports]
+        found: dict[str, ReportCitations] = {}
+        if todo:
+            items = {item["id"]: item for _, report_items, _ in prepared for item in report_items}
+            text = "\n\n".join(f"::: {{#rg-report-{index}}}\n\n{body}\n:::" for index, _, body in todo) + "\n"
+            document = self._run(text, list(items.values()), batch=True)
+            divs = {block["c"][0][0]: block["c"][1] for block in document.get("blocks", []) if block.get("t") == "Div"}
+            for index, digest, _ in todo:
+                found[digest] = _parse_report(divs.get(f"rg-report-{index}", []), len(requests[index][0]),
+                                              f"RGSEP{digest[:16]}")
+        return [(digest, found.get(digest) or self._reports[digest]) for digest, _, _ in prepared]
 
     def format(self, source: Source) -> FormattedReference:
         """One source on its own, as the style writes it in a reference list of one."""
@@ -642,6 +661,24 @@ class ReferenceFormatter:
 def without_label(text: str, number: int) -> str:
     """A numeric style's entry without its number (`[3]`, `3.`, `(3)`, `3`): the list shows its own."""
     return re.sub(rf"^\s*(?:\[{number}\]|{number}\.|\({number}\)|{number}\b)\s*", "", text, count=1)
+
+
+def _parse_report(blocks: list[Any], count: int, separator: str) -> ReportCitations:
+    """A report's citations and bibliography from Pandoc's blocks: one paragraph holding one citation between
+    separators (None for a citation Pandoc read otherwise), and the entries of the `refs` div."""
+    found: list[list[Any] | None] = []
+    segment: list[Any] = []
+    for block in [*(b for b in blocks if not _is_refs(b)), None]:
+        if block is None or block == {"t": "Para", "c": [{"t": "Str", "c": separator}]}:
+            cites = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") == "Cite"]
+            rest = [n for b in segment if b.get("t") == "Para" for n in b["c"] if n.get("t") not in ("Cite", "Space")]
+            found.append(cites[0]["c"][1] if len(segment) == 1 and len(cites) == 1 and not rest else None)
+            segment = []
+        else:
+            segment.append(block)
+    if len(found) != count:
+        found = [None] * count
+    return ReportCitations(found, _bibliography({"blocks": blocks}))
 
 
 def _is_refs(block: dict[str, Any]) -> bool:
