@@ -47,6 +47,7 @@ def test_the_wheel_is_named_ours_and_carries_every_file_the_package_reads(wheel:
             if path.is_file():
                 assert f"generator/{folder}/{path.name}" in names, path
     assert "generator/py.typed" in names
+    assert "generator/sources/citeproc_batch.lua" in names  # Pandoc's filter for several reports per process
     # the example report as it is in this repository, for `report init --example`
     for path in (REPO / "content" / "enteromix").iterdir():
         assert f"generator/example/content/enteromix/{path.name}" in names, path
