@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +45,36 @@ DEFAULT_RATINGS = [
 ]
 
 
+class ServiceSettings(BaseModel):
+    """Where `report sources` and `report links` send requests, and how politely (`services:` under the plugin).
+
+    Endpoints are settings so that a desk can use a mirror and tests can use local servers; builds never use them."""
+
+    model_config = ConfigDict(extra="forbid")
+    contact: str = Field(default="", pattern=r"^[^\s<>\"'`;()]*$")  # an e-mail address: in the User-Agent and NCBI's `email`
+    doi: str = "https://doi.org"  # content negotiation; redirects to Crossref, DataCite or mEDRA
+    ncbi: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    arxiv: str = "https://export.arxiv.org/api/query"
+    openlibrary: str = "https://openlibrary.org"
+    wayback: str = "https://web.archive.org"  # Save Page Now and the snapshots themselves
+    wayback_availability: str = "https://archive.org/wayback/available"
+    requests_per_second: float = Field(default=1.0, gt=0, le=100)  # per host
+    per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    concurrency: int = Field(default=32, ge=1, le=256)  # connections in all
+    timeout: float = Field(default=20.0, gt=0, le=300)
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0, le=60)  # seconds before the first retry; doubled each time
+    max_bytes: int = Field(default=5 * 2**20, ge=1024)
+    max_redirects: int = Field(default=10, ge=0, le=30)
+
+    @field_validator("doi", "ncbi", "arxiv", "openlibrary", "wayback", "wayback_availability")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s\"'<>`]+", value):
+            raise ValueError("must be an http(s) address")
+        return value.rstrip("/")
+
+
 class SiteConfig(BaseModel):
     """Settings under `plugins: - report:` in mkdocs.yml."""
 
@@ -64,6 +95,7 @@ class SiteConfig(BaseModel):
     published_fields: list[str] = Field(default_factory=list)
     site_name: str = ""
     site_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>`]+)?$")  # links in pages, PDFs and the feed
+    services: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @field_validator("ratings")
     @classmethod
