@@ -119,7 +119,7 @@ def _check_rating(value: str, config: SiteConfig, problems: Problems, path: Path
 
 
 def _check_key(key: str, bib: Bibliography, problems: Problems, path: Path, line: int | None) -> None:
-    if key not in bib.sources:
+    if bib.key_of(key) is None:
         problems.error(path, line, f"unknown source key `{key}`", bib.missing_key_hint(key), code="unknown-key")
 
 
@@ -129,7 +129,7 @@ def _check_citations(text: str, bib: Bibliography, problems: Problems, path: Pat
     report_citation_syntax(errors, problems, path, first_line)
     for citation in citations:
         for item in citation.items:
-            if item.key not in bib.sources:
+            if bib.key_of(item.key) is None:
                 report_unknown_citation(item, bib, problems, path, first_line + citation.line - 1)
 
 
@@ -221,7 +221,7 @@ def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, pro
     meta = report.meta
     if newest.version == 1 or newest.sources_reaccessed is False:
         return
-    sources = (bib.sources[key] for key in cited_keys(report) if key in bib.sources)
+    sources = (source for key in cited_keys(report) if (source := bib.source(key)) is not None)
     accessed = max((date for source in sources if (date := source.accessed) is not None), default=None)
     if accessed is None or meta.checked_on <= accessed:
         return
@@ -474,7 +474,7 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
         rendered.append(fresh)
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}
     for report in reports:
-        cited.update(k for text in report.prose.values() for k in iter_keys(text))
+        cited.update(key for text in report.prose.values() for k in iter_keys(text) if (key := bib.key_of(k)))
     all_loaded = len(reports) == len(report_folders(project.root / config.content_dir))
     # A report that failed to load may well cite it. A shared bibliography can hold thousands of unused
     # entries: the first ones by file and line are listed, the rest summed up in one warning.

@@ -325,7 +325,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 # The CI workflows of a desk (generator/scaffold/workflows/): this repository's own .github/workflows/report-*.yml
 # with the tool installed as a pinned release instead of from the checked-out tree (tests/test_workflows.py keeps
 # the two in step).
-WORKFLOWS = ("report-publish.yml", "report-pull-request.yml", "report-versions-mike.yml")
+WORKFLOWS = ("report-publish.yml", "report-pull-request.yml", "report-versions-mike.yml", "report-links.yml")
 # What `report init` writes: (path in the desk, file in generator/scaffold/).
 INIT_FILES = (("mkdocs.yml", "mkdocs.yml"), (".gitignore", "gitignore"), ("README.md", "README.md"),
               ("docs/about.md", "about.md"), ("bib/sources.bib", "sources.bib"),
@@ -375,6 +375,22 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from generator.net import commands  # the network commands: imported only when asked for
+
+    root = Path(args.path).resolve()
+    if args.action == "add":
+        return commands.sources_add(root, args.identifiers)
+    return commands.sources_resolve(root, dry_run=args.dry_run)
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from generator.net import commands
+
+    return commands.links(Path(args.path).resolve(), fmt=args.format, archive=args.archive, strict=args.strict,
+                          output=args.output)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="report", description="Cited, versioned evidence reports.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} (evidence-desk)")
@@ -419,6 +435,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--example", action="store_true",
                    help="also add the example report (an evidence review of Enteromix, with its 16 sources)")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("sources", help="add sources by identifier (DOI, PubMed, PMC, arXiv, ISBN, URL) to "
+                       "bib/resolved.bib; the only command besides `links` that goes online")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("add", help="fetch the metadata of each identifier and add an entry")
+    q.add_argument("identifiers", nargs="+", metavar="ID",
+                   help="doi:10.…, a bare DOI, pmid:…, PMC…, arxiv:…, an ISBN, or a web address")
+    q.add_argument("--path", default=".", help="project folder (default: .)")
+    q = actions.add_parser("resolve", help="add every identifier cited in content/ that bib/ does not hold yet")
+    q.add_argument("--path", default=".", help="project folder (default: .)")
+    q.add_argument("--dry-run", action="store_true", help="list them; fetch nothing")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("links", help="check the address of every cited source; exit 1 when one is dead")
+    p.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--format", choices=("text", "json", "github", "markdown"), default="text", help="output format")
+    p.add_argument("--archive", action="store_true", help="find or make an Internet Archive copy of each source "
+                   "without one (Save Page Now keys, `ACCESS:SECRET`, from $REPORT_WAYBACK_KEYS)")
+    p.add_argument("--strict", action="store_true", help="also exit 1 for moved, changed or unreachable pages")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.set_defaults(func=cmd_links)
 
     p = sub.add_parser("new", help="scaffold content/<slug>/ (never overwrites)")
     p.add_argument("slug", help="the report's URL name, e.g. enteromix")

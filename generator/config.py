@@ -66,6 +66,7 @@ class ServiceSettings(BaseModel):
     backoff: float = Field(default=1.0, ge=0, le=60)  # seconds before the first retry; doubled each time
     max_bytes: int = Field(default=5 * 2**20, ge=1024)
     max_redirects: int = Field(default=10, ge=0, le=30)
+    archive_poll: float = Field(default=5.0, gt=0, le=60)  # seconds between asking Save Page Now how a capture goes
 
     @field_validator("doi", "ncbi", "arxiv", "openlibrary", "wayback", "wayback_availability")
     @classmethod

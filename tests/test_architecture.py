@@ -12,9 +12,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 # Packages by stage, lowest first: a module may import only modules of its own layer (no cycle) or of a lower one.
 LAYERS: list[set[str]] = [
-    {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls"},  # shared, small
+    {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls", "identifiers"},  # shared
     {"config"},
-    {"sources", "sources.bib", "reports", "reports.model"},  # .bib → Source; report.yml → Report
+    {"sources", "sources.bib", "sources.resolved", "reports", "reports.model"},  # .bib → Source; report.yml → Report
     {"reproducible"},  # build dates from git or content
     {"sources.references", "render", "render.report", "render.cache"},  # citations resolved, HTML
     {"publish", "publish.pdf"},
@@ -22,6 +22,8 @@ LAYERS: list[set[str]] = [
     {"history", "history.diff", "history.versions"},  # earlier versions, what changed
     {"publish.feed"},
     {"publish.site"},  # the whole site sequence → SiteOutput
+    {"net", "net.http", "net.metadata", "net.webpage", "net.links"},  # the network: `report sources` and `links`
+    {"net.commands"},
     {"adapters", "adapters.zensical_markdown", "adapters.mkdocs_plugin", "adapters.mkdocs_engine",
      "adapters.zensical_engine"},
     {"cli"},  # the `report` command: over the adapters, importing no engine itself
@@ -134,12 +136,24 @@ def test_only_an_engines_adapter_imports_it(engine: str) -> None:
     assert set(importers) <= ENGINE_ADAPTERS[engine], importers
 
 
+def test_only_the_network_commands_go_online() -> None:
+    """Builds, checks, previews and the engine plugins never import the network code (or an HTTP library): a
+    pull request's build cannot fetch anything; only `report sources` and `report links` (through the CLI) do."""
+    graph = module_imports()
+    importers = sorted(module for module, targets in graph.items() if any(t == "net" or t.startswith("net.")
+                                                                          for t in targets))
+    assert set(importers) <= {"cli"} | {m for m in graph if m.startswith("net")}, importers
+    http = sorted(_name(path) for path in PACKAGE.rglob("*.py")
+                  if external_imports(path) & {"httpx", "requests", "urllib3", "aiohttp", "http"})
+    assert set(http) <= {m for m in graph if m.startswith("net")}, http
+
+
 def test_packages_follow_the_pipeline() -> None:
     """Each stage is a package; no module of the pipeline is left loose at the top except the shared ones."""
     top = {_name(p) for p in PACKAGE.glob("*.py")} - {""}
     assert top <= LAYERS[0] | {"config", "reproducible", "build", "cli"}
     assert {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()} == {
-        "sources", "reports", "render", "history", "publish", "adapters"}
+        "sources", "reports", "render", "history", "publish", "adapters", "net"}
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

@@ -255,6 +255,30 @@ at `example/`
     "folder-name-not-a-slug": Case({"content/My Report/report.yml": MINIMAL_REPORT}, """\
 content/My Report: error: report folder name `My Report` is not a valid slug (its URL)
   hint: rename the folder to `my-report`: lowercase letters, digits and hyphens"""),
+    # -- sources by identifier ---------------------------------------------------------------------
+    "identifier-not-resolved": Case(evidence("[@beta2024, p. 12]", "[@beta2024; @doi:10.5555/Not.Yet]"), """\
+content/example/evidence.md:1: error: `doi:10.5555/Not.Yet` is not resolved yet: no entry in bib/ has it in `ids`
+  hint: run `report sources resolve` to fetch its metadata into bib/resolved.bib (builds never go online), or add the \
+identifier to the `ids` of the entry it names"""),
+    "identifier-malformed": Case(evidence("[@beta2024, p. 12]", "[@beta2024; @isbn:978-0-262-03384-9]"), """\
+content/example/evidence.md:1: error: `isbn:978-0-262-03384-9`: the check digit is wrong
+  hint: copy the ISBN again from the book"""),
+    "identifier-malformed-in-ids": Case(bib("  kind = {peer-reviewed},", "  kind = {peer-reviewed},\n  ids = {pmid:12ab},"), """\
+bib/sources.bib:23: error: `beta2024`: ids: `pmid:12ab` is not a PubMed id
+  hint: a PubMed id is a number: `pmid:31537788`"""),
+    "identifier-on-two-entries": Case(
+        bib("  url = {https://example.org/gamma},", "  url = {https://example.org/gamma},\n  ids = {url:https://example.org/beta},")
+        | {"bib/extra.bib": "@online{delta,\n  title = {Delta},\n  url = {https://example.org/beta},\n  date = {2025},\n"
+           "  kind = {news},\n  ids = {URL:https://EXAMPLE.org/beta#top},\n}\n"}, """\
+bib/extra.bib:1: warning: source `delta` is not cited by any report
+  hint: cite it or remove it from the bibliography
+bib/sources.bib:30: error: `gamma2025`: `url:https://example.org/beta` also names `delta` (bib/extra.bib:1)
+  hint: a key or identifier must name one source: keep it on one entry"""),
+    "kind-proposed-not-confirmed": Case(bib("  kind = {peer-reviewed},", "  kind = {peer-reviewed},\n  kindstatus = {proposed: "
+                                            "Crossref type journal-article},"), """\
+bib/sources.bib:23: error: `beta2024`: the kind `peer-reviewed` was proposed (Crossref type journal-article), not confirmed
+  hint: read the source, keep or correct `kind` (a journal article is not necessarily peer-reviewed), then delete the \
+`kindstatus` line"""),
     "section-file-empty": Case({EVIDENCE: "\n  \n"}, """\
 content/example/evidence.md:1: error: section file `evidence.md` is empty
   hint: write the section or remove it from `sections`"""),

@@ -35,8 +35,9 @@ from .gitrepo import DATES, DELTA_BIB, V2_REPORT, V2_SUMMARY, commit, git
 
 WORKFLOWS = REPO / ".github" / "workflows"
 PR, PUBLISH, MIKE = "report-pull-request.yml", "report-publish.yml", "report-versions-mike.yml"
+LINKS = "report-links.yml"
 CI = "ci.yml"  # this repository's own tests, not copied by desks
-ALL = [PR, PUBLISH, MIKE, CI]
+ALL = [PR, PUBLISH, MIKE, LINKS, CI]
 WASM_PACKAGE = Path("node_modules") / "@tktco" / "node-actionlint"
 
 NODE_RUNNER = Path(__file__).parent / "actionlint_wasm.cjs"
@@ -443,7 +444,7 @@ def test_ci_workflow_tests_the_code_with_a_read_only_token() -> None:
     assert "separate from the report-*.yml workflows" in header and "runs the pull request's code" in header
 
 
-@pytest.mark.parametrize("name", [PR, PUBLISH, MIKE])
+@pytest.mark.parametrize("name", [PR, PUBLISH, MIKE, LINKS])
 def test_every_report_command_in_the_workflows_parses(name: str) -> None:
     """The workflows call the CLI as it is: each `report …` line is accepted by our argument parser."""
     parser = make_parser()
@@ -478,6 +479,30 @@ def test_a_desks_workflows_are_ours_but_install_an_exact_release(name: str) -> N
     assert "pip install ." not in desk and "scripts/" not in desk.split("\nname:")[1]
 
 
+def test_the_links_workflow_of_a_desk_differs_only_by_the_release_it_installs() -> None:
+    from generator.cli import SCAFFOLD
+
+    desk = (SCAFFOLD / "workflows" / LINKS).read_text(encoding="utf-8")
+    ours = (WORKFLOWS / LINKS).read_text(encoding="utf-8")
+    assert desk.replace('python -m pip install "evidence-desk==@VERSION@"', "python -m pip install .") == ours
+
+
+def test_links_workflow_runs_on_main_only_and_its_issue_job_runs_no_project_code() -> None:
+    """Weekly and by hand (never for a pull request); the job that goes online reads only; the job that writes the
+    issue checks nothing out and runs no `report` command: it posts the Markdown the first job wrote."""
+    workflow = _load(LINKS)
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert workflow["jobs"]["check"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["issue"]["permissions"] == {"issues": "write"}
+    issue_steps = workflow["jobs"]["issue"]["steps"]
+    assert not any("checkout" in s.get("uses", "") or "setup-python" in s.get("uses", "") for s in issue_steps)
+    assert not any("report " in line for s in issue_steps for line in _lines(s))
+    step = next(s for s in _steps(workflow, "check") if "report links" in s.get("run", ""))
+    lines = _lines(step)
+    assert lines.index('echo "::stop-commands::${token}"') < lines.index(
+        "report links --format markdown --output source-links.md || status=$?") < lines.index('echo "::${token}::"')
+
+
 def test_a_desks_workflows_pass_actionlint_and_pin_this_release(actionlint: Linter, tmp_path: Path) -> None:
     import generator
     from generator.cli import main
@@ -485,7 +510,7 @@ def test_a_desks_workflows_pass_actionlint_and_pin_this_release(actionlint: Lint
     assert main(["init", str(tmp_path / "desk")]) == 0
     files = sorted((tmp_path / "desk" / ".github" / "workflows").glob("*.yml"))
     assert [f.name for f in files] == sorted(["report-publish.yml", "report-pull-request.yml",
-                                              "report-versions-mike.yml"])
+                                              "report-versions-mike.yml", "report-links.yml"])
     problems = actionlint(files)
     assert problems == [], problems
     for path in files:

@@ -15,6 +15,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
+from pydantic import BaseModel
 
 from generator import PACKAGE_DIR
 from generator.build import RESERVED_META, Project
@@ -39,6 +40,8 @@ def _option(name: str, info: Any) -> Any:
         return c.Choice(get_args(annotation), default=default)
     if annotation in (bool, str) and name != "language":
         return c.Type(annotation, default=default)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # services: a mapping of settings
+        return c.Optional(c.Type(dict))
     return c.Optional(c.Type(str if annotation is str else list))  # language: the theme's; ratings: the default
 
 

@@ -192,7 +192,10 @@ class PoliteClient:
             if not follow_redirects or fetched.status not in (301, 302, 303, 307, 308) or not location:
                 fetched.redirects = redirects
                 return fetched
-            target = str(httpx.URL(current).join(location))
+            try:
+                target = str(httpx.URL(current).join(location))
+            except httpx.InvalidURL:
+                raise FetchError(url, "redirect to an invalid address") from None
             if urlsplit(target).scheme not in ("http", "https"):
                 raise FetchError(url, f"redirect to a non-web address ({urlsplit(target).scheme}:)")
             redirects.append((fetched.status, current, target))
@@ -216,6 +219,8 @@ class PoliteClient:
                 await host.wait_turn()
                 try:
                     fetched = await self._send(method, url, headers, params, data, max_bytes)
+                except httpx.InvalidURL:  # e.g. a `Location: javascript:…` httpx refuses to parse: never retried
+                    raise FetchError(url, "redirect to an invalid address") from None
                 except httpx.HTTPError as exc:
                     if last:
                         raise FetchError(url, _reason(exc)) from None

@@ -101,9 +101,10 @@ class RenderCache:
 
     def put(self, rendered: RenderedReport, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
         """Keep a render that had no problems and found every key it looked up in the bibliography."""
-        if any(k not in bib.sources for k in rendered.looked_up):
+        found = {k: bib.source(k) for k in sorted(rendered.looked_up)}
+        if any(source is None for source in found.values()):
             return None
-        fingerprints = {k: bib.sources[k].fingerprint() for k in sorted(rendered.looked_up)}
+        fingerprints = {k: source.fingerprint() for k, source in found.items() if source is not None}
         entry = CachedReport(report_key(rendered.report, config, self.style_key), fingerprints, rendered)
         self.memory[rendered.report.slug] = entry
         self.dirty.add(rendered.report.slug)
@@ -150,7 +151,7 @@ class RenderCache:
 
 def _sources_unchanged(fingerprints: dict[str, str], bib: Bibliography) -> bool:
     for key, fingerprint in fingerprints.items():
-        source = bib.sources.get(key)
+        source = bib.source(key)  # a citation of an identifier: the entry it names now
         if source is None or source.fingerprint() != fingerprint:
             return False
     return True

@@ -25,6 +25,7 @@ from generator import hygiene
 from generator.citations import AUTHOR_IN_TEXT, Citation, CitationItem, CitationSyntaxError, compress_numbers, scan, written_key
 from generator.config import SOURCE_KINDS, Rating, SiteConfig
 from generator.errors import Problems
+from generator.identifiers import IdentifierError, parse_identifier, scheme_of
 from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
@@ -151,15 +152,33 @@ class CitationState:
     def add(self, citation: Citation, written: str, path: Path, line: int) -> str:
         """Record a citation; the placeholder that stands for it until the report is formatted."""
         missing = []
+        items = []
+        cursor = 0
         for item in citation.items:
             self.looked_up.add(item.key)
-            if item.key in self.bib.sources:
-                self.order.setdefault(item.key, None)
-            else:
+            key = self.bib.key_of(item.key)  # an identifier (`doi:…`) stands for the entry whose `ids` hold it
+            if key is None:
                 missing.append(item.key)
                 report_unknown_citation(item, self.bib, self.problems, path, line)
+            else:
+                self.order.setdefault(key, None)
+            written, cursor = _rename_key(written, cursor, item.key, key or item.key)  # Pandoc gets the entry's key
+            items.append(item._replace(key=key or item.key))
+        citation = citation._replace(items=tuple(items))
         self.pending.append(PendingCitation(citation, written, f"cite-{len(self.pending) + 1}", path, line, missing))
         return f"{self.token}{len(self.pending) - 1}X"
+
+
+def _rename_key(written: str, cursor: int, old: str, new: str) -> tuple[str, int]:
+    """The citation text with its next `@old` (or `@{old}`) from `cursor` on written `@new`; and where it ends."""
+    spellings = sorted((f"@{{{old}}}", f"@{old}"), key=len, reverse=True)
+    found = min(((at, s) for s in spellings if (at := written.find(s, cursor)) >= 0), default=None,
+                key=lambda hit: (hit[0], -len(hit[1])))
+    if found is None:
+        return written, cursor
+    at, spelling = found
+    replacement = spelling if old == new else f"@{written_key(new)}"
+    return written[:at] + replacement + written[at + len(spelling):], at + len(replacement)
 
 
 class Renderer:
@@ -247,7 +266,7 @@ class Renderer:
     def citation_list(self, keys: list[str], state: CitationState, path: Path, line: int | None) -> Markup:
         """A claim's or narrative's source list, rendered as one citation group."""
         state.looked_up.update(keys)
-        keys = [k for k in keys if k in self.bib.sources]  # unknown keys: reported by validate_report, with their line
+        keys = [k for k in keys if self.bib.key_of(k) is not None]  # unknown keys: reported by validate_report
         if not keys:
             return Markup("")
         text = "[" + "; ".join(f"@{written_key(k)}" for k in keys) + "]"
@@ -609,7 +628,7 @@ def report_citation_syntax(errors: list[CitationSyntaxError], problems: Problems
 
 def report_unknown_citation(item: CitationItem, bib: Bibliography, problems: Problems, path: Path, line: int) -> None:
     """A cited key the bibliography does not hold; `@name` in running text is as often a handle as a source."""
-    if item.mode != AUTHOR_IN_TEXT:
+    if item.mode != AUTHOR_IN_TEXT or scheme_of(item.key):
         report_unknown_citation_key(item.key, bib, problems, path, line)
         return
     hint = bib.missing_key_hint(item.key)
@@ -619,6 +638,15 @@ def report_unknown_citation(item: CitationItem, bib: Bibliography, problems: Pro
 
 
 def report_unknown_citation_key(key: str, bib: Bibliography, problems: Problems, path: Path, line: int) -> None:
+    if scheme_of(key):
+        try:
+            parse_identifier(key)
+        except IdentifierError as exc:
+            problems.error(path, line, exc.message, exc.hint, code="bad-identifier")
+            return
+        problems.error(path, line, f"`{key}` is not resolved yet: no entry in bib/ has it in `ids`",
+                       bib.missing_key_hint(key), code="unresolved-identifier")
+        return
     problems.error(path, line, f"unknown citation key `{key}`", bib.missing_key_hint(key), code="unknown-key")
 
 

@@ -31,11 +31,17 @@ from generator.cache import Store, file_digest
 from generator.citations import KEY
 from generator.config import SOURCE_KINDS
 from generator.errors import Problem, Problems, Severity
+from generator.identifiers import IdentifierError, parse_identifier, scheme_of
 
 KIND_FIELD = "kind"
 # Fields that hold machine-readable text: never LaTeX-decoded (it would mangle `&`, `%`, `~`).
 VERBATIM_FIELDS = frozenset({"url", "doi", "urldate", "onlinedate", "date", "year", "eprint", "archiveurl", "langid",
-                             "kind"})
+                             "kind", "ids", "urlhash", "archivedate", "urlstatus", "urlchecked", "kindstatus"})
+# Fields `report sources` and `report links` write (a desk may write them by hand too): `ids`, biblatex's aliases of
+# a key, holds the identifiers an entry is cited by (`doi:10.1038/…, url:https://…`); `urlhash` the fingerprint of the
+# page as the writer saw it; `archivedate` the day of the `archiveurl` snapshot; `urlstatus = {dead}` and
+# `urlchecked` what the last link check found; `kindstatus = {proposed: …}` a kind the writer has yet to confirm.
+PROPOSED = "proposed"
 # Fields a desk keeps for itself: research notes (`annotation`, the biblatex field reference managers fill from
 # their notes; `annote`, its BibTeX name; `internal`), JabRef's `comment`, `owner`, `groups`, `readstatus`,
 # `priority` and `timestamp`, Mendeley's tags, abstracts, and the local file paths reference managers write
@@ -54,7 +60,7 @@ ENTRY_TYPES = frozenset({
     "unpublished", "artwork", "audio", "image", "movie", "music", "performance", "video", "letter", "legislation",
     "legal", "jurisdiction", "standard", "review", "commentary", "interview",
 })
-DATE_FIELDS = ("date", "year", "urldate", "onlinedate")
+DATE_FIELDS = ("date", "year", "urldate", "onlinedate", "archivedate", "urlchecked")
 # What a report's `sources.bib` download carries: bibliographic fields of the biblatex data model (and ours: `kind`,
 # `archiveurl`, `onlinedate`). Anything else a reference manager or a desk adds stays in the repository.
 PUBLISHED_FIELDS = frozenset({
@@ -63,7 +69,8 @@ PUBLISHED_FIELDS = frozenset({
     "volumes", "number", "issue", "pages", "pagetotal", "chapter", "edition", "type", "howpublished", "address",
     "location", "venue", "eventtitle", "eventdate", "date", "year", "month", "day", "urldate", "onlinedate",
     "origdate", "pubstate", "url", "doi", "eprint", "eprinttype", "eprintclass", "archiveprefix", "primaryclass",
-    "isbn", "issn", "isrn", "langid", "language", "version", "note", "addendum", "archiveurl", "kind",
+    "isbn", "issn", "isrn", "langid", "language", "version", "note", "addendum", "archiveurl", "kind", "ids",
+    "archivedate",
 })
 
 # bibtexparser logs every aborted block on its own; we report them as problems with file and line instead.
@@ -148,12 +155,25 @@ class Source:
         return self.fields.get("archiveurl", "").strip()
 
     @property
-    def accessed(self) -> dt.date | None:
-        """The day the source was last accessed (`urldate`), when it is a full date."""
+    def dead(self) -> bool:
+        """A link check found the address dead (`urlstatus = {dead}`): the page shows it, and the archived copy."""
+        return self.fields.get("urlstatus", "").strip().lower() == "dead"
+
+    def date_field(self, name: str) -> dt.date | None:
         try:
-            return dt.date.fromisoformat(self.fields.get("urldate", "").strip())
+            return dt.date.fromisoformat(self.fields.get(name, "").strip())
         except ValueError:
             return None
+
+    @property
+    def ids(self) -> list[str]:
+        """The aliases in `ids`, as written."""
+        return [alias.strip() for alias in self.fields.get("ids", "").split(",") if alias.strip()]
+
+    @property
+    def accessed(self) -> dt.date | None:
+        """The day the source was last accessed (`urldate`), when it is a full date."""
+        return self.date_field("urldate")
 
     def persons(self, name: str = "author") -> list[dict[str, str]]:
         """Authors as CSL name objects; a braced name is an organisation."""
@@ -199,6 +219,7 @@ class Bibliography:
     problems: Problems = field(default_factory=Problems)
     files: list[Path] = field(default_factory=list)
     broken: dict[str, Source] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # an alias from `ids` (identifiers in normal form) → key
     _lookalikes: tuple[int, dict[str, str] | None, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __contains__(self, key: str) -> bool:
@@ -207,8 +228,32 @@ class Bibliography:
     def __getitem__(self, key: str) -> Source:
         return self.sources[key]
 
+    def key_of(self, cited: str) -> str | None:
+        """The key of the entry a citation names: the key itself, or an alias in some entry's `ids` (an identifier
+        is looked up in its normal form, so `doi:10.1038/ABC` finds `doi:10.1038/abc`)."""
+        if cited in self.sources:
+            return cited
+        alias = self.aliases.get(cited)
+        if alias is None and scheme_of(cited):
+            try:
+                alias = self.aliases.get(parse_identifier(cited).key)
+            except IdentifierError:
+                return None
+        return alias
+
+    def source(self, cited: str) -> Source | None:
+        key = self.key_of(cited)
+        return None if key is None else self.sources[key]
+
     def missing_key_hint(self, key: str) -> str:
         """How to fix a citation of a key that is not in the bibliography (so the user need not guess why)."""
+        if scheme_of(key):
+            try:
+                parse_identifier(key)
+            except IdentifierError as exc:
+                return exc.hint
+            return ("run `report sources resolve` to fetch its metadata into bib/resolved.bib (builds never go "
+                    "online), or add the identifier to the `ids` of the entry it names")
         bare = key.lstrip("@")
         if bare != key and bare in self.sources:
             return f"write the key without `@`: `{bare}`"
@@ -831,6 +876,13 @@ def validate_source(source: Source, problems: Problems) -> None:
         hint = did_you_mean(source.kind, SOURCE_KINDS) or f"use one of: {', '.join(SOURCE_KINDS)}"
         problems.error(source.path, line_of(KIND_FIELD), f"`{source.key}`: unknown source kind `{source.kind}`", hint,
                        code="unknown-kind")
+    status = source.fields.get("kindstatus", "").strip()
+    if status.lower().startswith(PROPOSED):
+        basis = status[len(PROPOSED):].lstrip(" :")
+        problems.error(source.path, line_of("kindstatus"), f"`{source.key}`: the kind `{source.kind}` was proposed "
+                       f"({basis or 'by the service that gave the metadata'}), not confirmed",
+                       "read the source, keep or correct `kind` (a journal article is not necessarily peer-reviewed), "
+                       "then delete the `kindstatus` line", code="unconfirmed-kind")
     if not re.fullmatch(KEY, source.key) or source.key[-1] in ".:":
         problems.error(source.path, source.line, f"the key `{source.key}` cannot be cited as `[@{source.key}]`",
                        "use letters, digits and `-_:.` in keys, e.g. `smith2025vaccine`", code="bad-key")
@@ -944,12 +996,36 @@ class BibliographyLoader:
                                          f"key `{key}` looks the same as `{model}` ({bib.problems.relative(first.path)}:"
                                          f"{first.line}) but is another key",
                                          f"{hygiene.confusable_hint(key, model)}; rename one", code="confusable-key")
+        _collect_aliases(bib)
         for key in list(bib.broken):
             if key in bib.sources:
                 del bib.broken[key]
         for stale in set(self._cache) - set(paths):
             del self._cache[stale]
         return bib
+
+
+def _collect_aliases(bib: Bibliography) -> None:
+    """`ids` of every entry as aliases of its key; identifiers in their normal form. An alias that is another
+    entry's key or another entry's alias is an error (a citation would not know which source it means)."""
+    for key, source in bib.sources.items():
+        line = source.field_lines.get("ids", source.line)
+        for written in source.ids:
+            alias = written
+            if scheme_of(written):
+                try:
+                    alias = parse_identifier(written).key
+                except IdentifierError as exc:
+                    bib.problems.error(source.path, line, f"`{key}`: ids: {exc.message}", exc.hint, code="bad-identifier")
+                    continue
+            other = alias if alias in bib.sources else bib.aliases.get(alias)
+            if other is not None and other != key:
+                first = bib.sources[other]
+                bib.problems.error(source.path, line, f"`{key}`: `{written}` also names `{other}` "
+                                   f"({bib.problems.relative(first.path)}:{first.line})",
+                                   "a key or identifier must name one source: keep it on one entry", code="duplicate-key")
+                continue
+            bib.aliases[alias] = key
 
 
 def load_bibliography(bib_dir: Path, root: Path | None = None) -> Bibliography:
