@@ -136,7 +136,7 @@ def test_links_report_record_and_archive(tmp_path: Path, capsys: pytest.CaptureF
 
         assert main(["links", str(root), "--format", "markdown", "--archive"]) == 1
         captured = capsys.readouterr()
-        assert captured.out.startswith("### example")
+        assert captured.out.startswith("Cited sources whose address did not work") and "\n### example\n" in captured.out
         assert "| `alpha2025` |" in captured.out and "**dead**" in captured.out
         err = captured.err
         assert "bib/sources.bib:3: `alpha2025`: add\n  urlstatus = {dead},\n  urlchecked = {" in err

@@ -155,7 +155,7 @@ def _from_answer(target: LinkTarget, fetched: Fetched, method: str, started: flo
 
 
 def _from_failure(target: LinkTarget, reason: str, method: str, started: float) -> LinkResult:
-    dead = reason in DEAD_REASONS or reason.startswith("redirect to a non-web address")
+    dead = reason in DEAD_REASONS or reason.startswith(("redirect to a non-web address", "redirect to an invalid address"))
     return LinkResult(target.url, None, DEAD if dead else UNREACHABLE, reason, target.url, [], method,
                       elapsed=time.monotonic() - started, keys=list(target.keys))
 
@@ -492,7 +492,7 @@ def format_results(results: list[LinkResult], where: dict[str, list[str]], locat
     problems, ok = _by_report(results, where)
     summary = f"{len(results)} link(s) checked on {dt.date.today().isoformat()}: {_counts(results)}"
     if fmt == "markdown":
-        parts = []
+        parts = ["Cited sources whose address did not work as recorded when `report links` checked them, by report."]
         for slug, items in problems.items():
             if not items:
                 continue
@@ -501,7 +501,7 @@ def format_results(results: list[LinkResult], where: dict[str, list[str]], locat
             parts.append("\n".join([f"### {_md_plain(_title(slug))}", "",
                                     f"{len(items)} problem source(s), {ok[slug]} ok.", "",
                                     "| Source | Address | Problem |", "| --- | --- | --- |", *rows]))
-        parts.append(_md_plain(summary) + ".")
+        parts.append(summary + ".")  # our own words and numbers
         return "\n\n".join(parts) + "\n"
     lines = []
     for slug, items in problems.items():
