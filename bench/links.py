@@ -26,7 +26,8 @@ def main(n: int) -> None:
             base = sites[i % len(sites)].base
             path = f"/status/404/{i}" if i % 10 == 3 else f"/moved/{i}" if i % 20 == 7 else f"/page/{i}"
             targets.append(LinkTarget(base + path, [f"source{i}"]))
-        settings = ServiceSettings(requests_per_second=100, per_host_concurrency=4, timeout=5, retries=1, backoff=0.05)
+        settings = ServiceSettings(requests_per_second=100, per_host_concurrency=4, timeout=5, retries=1, backoff=0.05,
+                                   allow_private_addresses=True)
 
         async def run() -> list:  # type: ignore[type-arg]
             async with PoliteClient(settings) as client:

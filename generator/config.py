@@ -67,6 +67,10 @@ class ServiceSettings(BaseModel):
     max_bytes: int = Field(default=5 * 2**20, ge=1024)
     max_redirects: int = Field(default=10, ge=0, le=30)
     archive_poll: float = Field(default=5.0, gt=0, le=60)  # seconds between asking Save Page Now how a capture goes
+    # Addresses on this machine or its private network (loopback, RFC 1918, link-local such as a cloud's metadata
+    # service at 169.254.169.254) are refused: cited addresses are chosen by whoever wrote the content. On only for
+    # a mirror inside the desk's own network, and for tests.
+    allow_private_addresses: bool = False
 
     @field_validator("doi", "ncbi", "arxiv", "openlibrary", "wayback", "wayback_availability")
     @classmethod

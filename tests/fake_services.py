@@ -211,7 +211,8 @@ class FakeServices:
             "contact": CONTACT, "doi": self.url("/doi"), "ncbi": self.url("/ncbi"), "arxiv": self.url("/arxiv/query"),
             "openlibrary": self.url("/openlibrary"), "wayback": self.url("/wayback"),
             "wayback_availability": self.url("/wayback/available"),
-            "requests_per_second": 50, "backoff": 0.05, "timeout": 2, "retries": 2}
+            "requests_per_second": 50, "backoff": 0.05, "timeout": 2, "retries": 2,
+            "allow_private_addresses": True}  # the fake server is on 127.0.0.1
         values.update(overrides)
         return ServiceSettings(**values)
 

@@ -35,6 +35,7 @@ def web() -> Iterator[FakeWeb]:
 
 def _settings(web: FakeWeb, **overrides: object) -> ServiceSettings:
     values: dict[str, object] = {"requests_per_second": 100, "backoff": 0.05, "timeout": 1, "retries": 1,
+                                 "allow_private_addresses": True,
                                  "wayback": f"{web.base}/ia", "wayback_availability": f"{web.base}/wayback/available"}
     return ServiceSettings(**{**values, **overrides})
 
@@ -212,3 +213,20 @@ def test_the_hash_is_of_visible_text() -> None:
         return Fetched("https://x", 200, httpx.Headers({"content-type": "text/html"}), article(text, script).encode())
 
     assert content_hash(page("a", "same")) == content_hash(page("b", "same")) != content_hash(page("a", "other"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.8", "169.254.169.254", "[::1]", "localhost", "192.168.1.1"])
+def test_private_and_local_addresses_are_refused_by_default(web: FakeWeb, host: str) -> None:
+    """Cited addresses are chosen by whoever wrote the content: the weekly check on a runner must not probe the
+    runner's own network (a cloud's metadata service, an intranet). Nothing is sent."""
+    before = len(web.requests)
+    port = web.port if host == "127.0.0.1" else 80
+    result = _check(web, [LinkTarget(f"http://{host}:{port}/page/private", ["k"])], allow_private_addresses=False)[0]
+    assert result.state == "unreachable" and result.reason.startswith("a private or local address (")
+    assert len(web.requests) == before
+
+
+def test_a_host_that_does_not_exist_is_dead(web: FakeWeb) -> None:
+    """`.invalid` never resolves (RFC 2606): the lookup fails at once, also where DNS cannot be reached at all."""
+    result = _check(web, [LinkTarget("https://source.invalid/page", ["k"])], allow_private_addresses=False)[0]
+    assert (result.state, result.reason) == ("dead", "DNS lookup failed")

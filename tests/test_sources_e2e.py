@@ -126,7 +126,7 @@ def test_links_report_record_and_archive(tmp_path: Path, capsys: pytest.CaptureF
         files["mkdocs.yml"] = files["mkdocs.yml"].replace("      pdf: false\n", (
             f"      pdf: false\n      services:\n        wayback: {base}/ia\n        wayback_availability: "
             f"{base}/wayback/available\n        requests_per_second: 50\n        timeout: 2\n        retries: 1\n"
-            "        backoff: 0.05\n        archive_poll: 0.05\n"))
+            "        backoff: 0.05\n        archive_poll: 0.05\n        allow_private_addresses: true\n"))
         root = write_tree(tmp_path / "desk", files)
 
         assert main(["links", str(root)]) == 1  # a dead link fails the run

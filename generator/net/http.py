@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
+import ipaddress
 import re
 import socket
 import time
@@ -172,6 +173,7 @@ class PoliteClient:
         self.settings = settings
         self.progress = progress
         self._hosts: dict[str, _Host] = {}
+        self._vetted: dict[str, str] = {}  # host → why it is refused ("" when it is not)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent(settings)},
             timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
@@ -183,6 +185,24 @@ class PoliteClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
+
+    async def _vet(self, url: str) -> None:
+        """Refuse an address whose host is, or resolves to, this machine or a private network (each host looked up
+        once per command). A DNS failure is left to the request itself, which reports it as such."""
+        if self.settings.allow_private_addresses:
+            return
+        host = host_of(url).strip("[]")
+        verdict = self._vetted.get(host)
+        if verdict is None:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                addresses = {str(info[4][0]) for info in infos}
+            except (OSError, UnicodeError):
+                addresses = set()
+            private = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global)
+            verdict = self._vetted[host] = f"a private or local address ({private[0]})" if private else ""
+        if verdict:
+            raise FetchError(url, verdict)
 
     def _host(self, url: str) -> _Host:
         host = host_of(url)
@@ -226,6 +246,7 @@ class PoliteClient:
 
     async def _one(self, method: str, url: str, headers: dict[str, str] | None, params: dict[str, str] | None,
                    data: dict[str, str] | None, max_bytes: int, retry: bool) -> Fetched:
+        await self._vet(url)
         host = self._host(url)
         attempts = self.settings.retries + 1 if retry else 1
         for attempt in range(attempts):
