@@ -71,6 +71,11 @@ def test_cite_resolve_confirm_and_build_offline(tmp_path: Path, capsys: pytest.C
     first = (root / "site" / "example" / "index.html").read_bytes()
     assert main(["build", str(root), "--no-pdf"]) == 0
     assert (root / "site" / "example" / "index.html").read_bytes() == first
+    pytest.importorskip("zensical")
+    assert main(["build", str(root), "--no-pdf", "--engine", "zensical"]) == 0  # the same core under the other engine
+    same = (root / "site" / "example" / "index.html").read_text(encoding="utf-8")
+    assert "Vaccine trial begins in Example City" in same and same.count('class="rg-ref"') == 5
+    assert (root / "site" / "search.json").is_file()  # Zensical's own search index: it was Zensical that built
     assert attempts == []
     html = first.decode("utf-8")
     assert "Vaccine trial begins in Example City" in html and "Safety of an oncolytic Enterovirus vaccine" in html
