@@ -52,8 +52,13 @@ def test_numbers_follow_first_appearance_in_reading_order(make_project) -> None:
 def test_ranges_are_compressed(make_project) -> None:
     root = make_project(**{"content/example/summary.md": "All three [@beta2024; @alpha2025; @gamma2025].\n"})
     _, rendered = _build(root)
-    text = re.sub(r"<[^>]+>", "", str(rendered.summary.html))
-    assert "[1–3]" in text
+    html = str(rendered.summary.html)
+    shown = re.sub(r"<[^>]+>", "", re.sub(r'<span class="rg-cite-between">.*?</span>', "", html))
+    assert "[1–3]" in shown  # as a sighted reader sees it
+    # …and every number is a link of its own: 2 in the part shown on focus and read out, where the dash is not
+    assert re.findall(r'href="#(ref-[^"]+)"', html) == ["ref-alpha2025", "ref-beta2024", "ref-gamma2025"]
+    spoken = re.sub(r"<[^>]+>", "", re.sub(r'<span aria-hidden="true">.*?</span>', "", html))
+    assert "[1, 2, 3]" in spoken
 
 
 def test_hover_title_is_the_formatted_reference_and_backlinks_exist(make_project) -> None:

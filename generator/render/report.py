@@ -339,7 +339,8 @@ class Renderer:
     def _numbers(self, pending: PendingCitation, cited: list[ReferenceEntry]) -> str:
         """A citation as compressed numbers (`[1, 3]`, `[2–4]`), with a marker for each unknown key."""
         by_number = {e.number: e for e in cited}
-        runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]]}
+        runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]],
+                 "between": [by_number[n] for n in range(a + 1, b)]}  # each its own link (WCAG 2.1.1)
                 for a, b in compress_numbers(list(by_number))]
         runs += [{"missing": key, "entries": []} for key in pending.missing]
         return self.env.get_template("citation.html").render(id=pending.group_id, runs=runs).strip()
