@@ -29,7 +29,7 @@ THEME_ID = re.compile(r"__")
 # Ids that Python-Markdown extensions a desk's docs pages may use generate themselves (tabs, code line numbers).
 EXTENSION_ID = re.compile(r"__(?:tabbed_\d+_\d+|codelineno-\d+-\d+|code_\d+_annotation_\d+|span-\d+-\d+)")
 # The ids and classes a report page gives its own parts (templates/_macros.html, report_page.html, citation.html).
-REPORT_ID = re.compile(r"(?:cite-\d+|ref-.*|claim-.*|s\d+-.*|v\d+|text-.*"
+REPORT_ID = re.compile(r"(?:cite-\d+|ref-.*|claim-.*|s\d+-.*|v\d+|text-.*|rating-.*"
                        r"|summary|bottom-line|follow-up|disclaimer|source-mix|references|revision-history|cite"
                        r"|at-a-glance|verdict|claims|sources|text|narratives|rg-.*)")
 RESERVED_CLASS = re.compile(r"(?:rg|md)-")

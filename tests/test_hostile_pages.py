@@ -208,6 +208,8 @@ def scan_fragment(text: str):  # noqa: ANN201 - test helper
     pytest.param('<p id="cite-3">x</p>', "<p>x</p>", "cite-3", id="citation-anchor"),
     pytest.param('<p id="claim-x">x</p>', "<p>x</p>", "claim-x", id="claim-anchor"),
     pytest.param('<p id="references">x</p>', "<p>x</p>", 'id="references"', id="section-anchor"),
+    pytest.param('<p id="rating-false">Supported by the evidence.</p>', "<p>Supported by the evidence.</p>",
+                 "rating-false", id="rating-definition"),  # a badge's definition, read out with the rating
     pytest.param('<span class="rg-rating rg-rating-false note">x</span>', '<span class="note">x</span>', "rg-rating",
                  id="rating-badge-class"),
     pytest.param('<p class="md-banner">x</p>', "<p>x</p>", "md-banner", id="theme-class"),

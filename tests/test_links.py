@@ -66,7 +66,7 @@ def _one(web: FakeWeb, path: str, expected_hash: str = "") -> LinkResult:
     ("/found/temp", "ok", "HTTP 200", "HEAD"),  # 302: the address stays
     ("/loop/a", "dead", "too many redirects", "GET"),
     ("/jsredirect", "dead", "redirect to an invalid address", "GET"),
-    ("/badredirect", "unreachable", "broken response", "GET"),  # a Location httpx cannot read
+    ("/badredirect", "dead", "redirect to an invalid address", "GET"),  # a Location httpx cannot read
     ("/slow/x", "unreachable", "timeout", "GET"),
 ])
 def test_what_each_answer_means(web: FakeWeb, path: str, state: str, reason: str, method: str) -> None:
@@ -230,3 +230,28 @@ def test_a_host_that_does_not_exist_is_dead(web: FakeWeb) -> None:
     """`.invalid` never resolves (RFC 2606): the lookup fails at once, also where DNS cannot be reached at all."""
     result = _check(web, [LinkTarget("https://source.invalid/page", ["k"])], allow_private_addresses=False)[0]
     assert (result.state, result.reason) == ("dead", "DNS lookup failed")
+
+
+def test_credentials_never_follow_a_redirect_to_another_host() -> None:
+    """A Save Page Now key (or any Authorization) sent to one host is dropped when a redirect leads to another;
+    a redirect within the host keeps it."""
+    import httpx
+
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        if request.url.path == "/start":
+            return httpx.Response(302, headers={"Location": "/next"})
+        if request.url.path == "/next":
+            return httpx.Response(302, headers={"Location": "https://elsewhere.example/landing"})
+        return httpx.Response(200, text="ok")
+
+    async def run() -> None:
+        settings = ServiceSettings(allow_private_addresses=True, requests_per_second=100)
+        async with PoliteClient(settings, transport=httpx.MockTransport(answer)) as client:
+            await client.request("GET", "https://archive.example/start", headers={"Authorization": "LOW a:b"})
+
+    asyncio.run(run())
+    assert seen == [("https://archive.example/start", "LOW a:b"), ("https://archive.example/next", "LOW a:b"),
+                    ("https://elsewhere.example/landing", None)]

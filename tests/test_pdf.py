@@ -143,7 +143,7 @@ def expected_outline(r: RenderedReport) -> list[str]:
     titles.append(f"{r.bottom_line.number}. Bottom line and what would change it")
     titles += ["Follow-up questions"] if r.follow_up else []
     titles += ["Disclaimer"] if r.disclaimer else []
-    return [*titles, "Source mix", "References", "Revision history"]
+    return [*titles, "How we rate", "Source mix", "References", "Revision history"]
 
 
 def test_text_has_stamp_sections_claims_and_every_reference(example: Exported) -> None:

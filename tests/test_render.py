@@ -129,6 +129,21 @@ def test_golden_home_page(make_project) -> None:
     assert "rg-cite" not in home  # home-page verdicts carry no citation numbers that would point nowhere
 
 
+def test_rating_definitions_are_text_the_badges_point_to(make_project) -> None:
+    """The scale is on the page as text ("How we rate"), and each badge of the verdict and the claims is described
+    by its rating's definition there (aria-describedby), not only by a hover title."""
+    result, rendered = _build(make_project())
+    page = result.renderer.page(rendered)
+    html = page.html
+    scale = html.split('<h2 id="rating-scale">', 1)[1].split("<h2", 1)[0]
+    for rating in result.config.ratings:
+        assert f'<dd id="rating-{rating.id}">{rating.description}</dd>' in scale
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert described == ["rating-unproven", "rating-misleading"]  # the verdict, then the one claim
+    assert all(f'id="{target}"' in html for target in described)
+    assert "rating-scale" in str(page.toc)  # in the table of contents, to jump to
+
+
 def test_golden_example_report_page() -> None:
     """The Enteromix page body (narratives, claims, every part). Regenerate with
     `UPDATE_GOLDEN=1 pytest tests/test_render.py` after changing content/, bib/ or templates."""

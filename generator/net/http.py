@@ -156,7 +156,8 @@ def _reason(exc: Exception) -> str:
             return "TLS error"
         return "cannot connect"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "broken response"
+        # httpx reads a redirect's Location as the response arrives, even when it does not follow it
+        return "redirect to an invalid address" if "location header" in text else "broken response"
     if isinstance(exc, httpx.TooManyRedirects):
         return "too many redirects"
     return type(exc).__name__
@@ -233,6 +234,8 @@ class PoliteClient:
                 raise FetchError(url, "redirect to an invalid address") from None
             if urlsplit(target).scheme not in ("http", "https"):
                 raise FetchError(url, f"redirect to a non-web address ({urlsplit(target).scheme}:)")
+            if headers and host_of(target) != host_of(current):  # credentials stay with the host they were for
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
             redirects.append((fetched.status, current, target))
             if len(redirects) > self.settings.max_redirects:
                 raise FetchError(url, "too many redirects")
@@ -282,13 +285,14 @@ class PoliteClient:
         response = await self._client.send(request, stream=True)
         try:
             chunks, size, truncated = [], 0, False
-            if method != "HEAD":
-                async for chunk in response.aiter_bytes():  # decoded: the cap counts what is kept
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= max_bytes:
-                        truncated = True
-                        break
+            # Read to the end even for HEAD (no body): a response closed unread closes its connection too, and
+            # every request would then open a new one.
+            async for chunk in response.aiter_bytes():  # decoded: the cap counts what is kept
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= max_bytes:
+                    truncated = True
+                    break
             body = b"".join(chunks)[:max_bytes]
         finally:
             await response.aclose()
