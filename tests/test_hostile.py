@@ -432,3 +432,26 @@ def test_a_missing_pandoc_is_one_located_error_not_a_traceback(make_project, cap
     out = capsys.readouterr().out
     assert "content/example/report.yml: error: citations could not be formatted: Pandoc is not installed" in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("link", [
+    '<link rel="independent-parent" href="/etc/hostname"/>',  # a CSL link to a local file
+    '<x:link xmlns:x="urn:x" rel="independent-parent" href="/etc/hostname"/>',  # the same in another namespace
+    '<link rel="independent-parent" href="http://127.0.0.1:9/creds"/>',  # or to the network
+])
+def test_a_project_style_cannot_make_pandoc_read_a_file_or_fetch(make_project, capsys, link: str) -> None:
+    """Pandoc's citeproc follows an `independent-parent` link whatever its namespace, --sandbox or not, and quotes
+    what it read in its error. It only ever gets our copy of a project style, without links; a link it would
+    follow is an error of the style, never a read."""
+    from .conftest import MINIMAL_MKDOCS
+
+    settings = MINIMAL_MKDOCS.replace("      pdf: false\n", "      pdf: false\n      csl_style: house.csl\n")
+    root = make_project(**{"mkdocs.yml": settings,
+                           "house.csl": '<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" '
+                                        'class="in-text" version="1.0"><info><title>House</title><id>house</id>'
+                                        f'{link}</info><citation><layout><text variable="title"/></layout></citation>'
+                                        '<bibliography><layout><text variable="title"/></layout></bibliography></style>\n'})
+    main(["check", str(root), "--format", "github"])
+    out = capsys.readouterr()
+    hostname = Path("/etc/hostname").read_text(encoding="utf-8").strip() if Path("/etc/hostname").is_file() else "\x00"
+    assert hostname not in out.out + out.err and "ContentText" not in out.out + out.err

@@ -239,27 +239,47 @@ def style_info(path: Path, depth: int = 0) -> StyleInfo:
     return StyleInfo(path, numeric, locale)
 
 
-def label_only_names_fixed(path: Path) -> str | None:
-    """The style with an explicit `<name/>` before the `<label/>` of every `<names>` that has a label but no name
-    (the CSL repository's NLM/Vancouver styles write `<names variable="editor"><label prefix=", "/></names>`);
-    None when it has none. CSL renders omitted names with the default settings, label after them; Pandoc's citeproc
-    puts such a label first ("In, editorsGreen G" for "In: Green G, editors")."""
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+def style_for_pandoc(path: Path) -> str:
+    """The style as Pandoc gets it: a copy written from the parsed tree, never the file itself.
+
+    - Every `<link>` is dropped, in any namespace: Pandoc's citeproc follows an `independent-parent` link to a local
+      path or URL whatever its namespace, `--sandbox` notwithstanding, and quotes what it read in its error (a
+      project style could otherwise print `/etc/passwd` into the CI log, or fetch from the network). A dependent
+      style's parent is resolved by `style_info` from the package, before this.
+    - Elements outside the CSL namespace are refused; a `default-locale` that is not a language tag is dropped.
+    - Every `<names>` with a label but no name gets an explicit `<name/>` before the label (the CSL repository's
+      NLM/Vancouver styles write `<names variable="editor"><label prefix=", "/></names>`; CSL renders omitted names
+      with the default settings, label after them; Pandoc's citeproc puts such a label first: "In, editorsGreen G"
+      for "In: Green G, editors")."""
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
     tree = etree.parse(str(path), parser)
-    changed = False
+    for element in list(tree.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        if etree.QName(element).namespace != _CSL_NS["c"]:
+            raise StyleError(f"has an element outside the CSL namespace (<{etree.QName(element).localname}>)")
+        if etree.QName(element).localname == "link" and element.getparent() is not None:
+            element.getparent().remove(element)
+    root = tree.getroot()
+    if root.get("default-locale") is not None and not _LOCALE.fullmatch(root.get("default-locale") or ""):
+        del root.attrib["default-locale"]
     for names in tree.iter(f"{{{_CSL_NS['c']}}}names"):
         label = names.find("c:label", _CSL_NS)
         if label is not None and names.find("c:name", _CSL_NS) is None:
             label.addprevious(etree.Element(f"{{{_CSL_NS['c']}}}name"))
-            changed = True
-    return etree.tostring(tree, xml_declaration=True, encoding="utf-8").decode("utf-8") if changed else None
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8").decode("utf-8")
 
 
 # -- Pandoc --------------------------------------------------------------------------------------------------------
 
 PANDOC_TIMEOUT = 120  # seconds for one call (a report's citations, or a batch of sources)
+PANDOC_MEMORY = "1g"  # heap for one call (the largest benchmark batch needs under 200 MB)
 # Pandoc's Markdown, for citations only: no raw HTML or TeX, no metadata block, no attributes; what it parses is
 # turned into HTML by `render_inlines`, which knows a short list of elements and escapes every text.
 _PANDOC_MARKDOWN = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-implicit_figures-native_divs-native_spans"
@@ -291,7 +311,9 @@ def run_pandoc(args: list[str], text: str, files: dict[str, str] | None = None) 
     with tempfile.TemporaryDirectory(prefix="report-pandoc-") as folder:
         for name, content in (files or {}).items():
             Path(folder, name).write_text(content, encoding="utf-8")
-        command = [pandoc_binary(), "--sandbox", f"--data-dir={folder}", *(a.replace("{folder}", folder) for a in args)]
+        # +RTS -M: a heap cap, so a style with a recursive macro fails at 1 GB instead of filling the machine
+        command = [pandoc_binary(), "+RTS", f"-M{PANDOC_MEMORY}", "-RTS", "--sandbox", f"--data-dir={folder}",
+                   *(a.replace("{folder}", folder) for a in args)]
         env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": folder}
         try:
             done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=PANDOC_TIMEOUT,
@@ -489,7 +511,7 @@ class ReferenceFormatter:
         if root is not None and safefs.is_inside(self.style_path, root):
             check_style_file(self.style_path)  # the project's own style: a pull request can edit it
         self.info = style_info(self.style_path)
-        self._style_text = label_only_names_fixed(self.info.path)
+        self._style_text = style_for_pandoc(self.info.path)
         self.numeric = self.info.numeric
         self.language = self.info.locale or language
         # The key holds the style file's content and the code version, not just its name: an edited .csl file
@@ -572,9 +594,7 @@ class ReferenceFormatter:
 
     def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN, batch: bool = False) -> Any:
         files = {"sources.json": json.dumps(items, ensure_ascii=False)}
-        style = str(self.info.path)
-        if self._style_text is not None:
-            files["style.csl"], style = self._style_text, "{folder}/style.csl"
+        files["style.csl"], style = self._style_text, "{folder}/style.csl"  # our copy, never the project's file
         citeproc = f"--lua-filter={Path(__file__).with_name('citeproc_batch.lua')}" if batch else "--citeproc"
         args = ["-f", markdown, "-t", "json", citeproc, f"--csl={style}",
                 "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
