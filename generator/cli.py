@@ -14,7 +14,7 @@ from types import ModuleType
 from generator import PACKAGE_DIR, __version__
 from generator.build import Project, build_project
 from generator.config import site_dir
-from generator.errors import Problem, Problems, Severity, inert, inert_json
+from generator.errors import Problem, Severity, github_property, github_text, inert, inert_json, print_problems
 from generator.reproducible import build_epoch
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -31,11 +31,8 @@ def _print_problems(problems: list[Problem], fmt: str, strict: bool) -> None:
         if fmt == "github":  # controls made visible first, then GitHub's own encoding of the command's parts
             level = "error" if p.severity is Severity.ERROR or strict else "warning"
             line = f",line={p.line}" if p.line else ""
-            text = inert(p.message + (f" ({p.hint})" if p.hint else ""))
-            text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            path = (inert(p.path).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-                    .replace(":", "%3A").replace(",", "%2C"))
-            print(f"::{level} file={path}{line}::{text}")
+            text = github_text(p.message + (f" ({p.hint})" if p.hint else ""))
+            print(f"::{level} file={github_property(p.path)}{line}::{text}")
         else:
             print(p.format())
 
@@ -87,7 +84,7 @@ def _mkdocs_config_file(root: Path) -> str | None:
         raise SystemExit(f"report: no mkdocs.yml in {root}")
     problems = preflight(root)
     if problems.errors:
-        _report(problems)
+        print_problems(problems)
         print(f"report: {len(problems.errors)} error(s); the site engine was not started", file=sys.stderr)
         return None
     return str(config_file)
@@ -101,11 +98,6 @@ def _engine(args: argparse.Namespace, root: Path) -> str:
     from generator.config import load_site_config
 
     return str(args.engine or load_site_config(root).engine)
-
-
-def _report(problems: Problems) -> None:
-    for problem in problems.sorted():
-        print(problem.format(), file=sys.stderr)
 
 
 def _zensical() -> ModuleType | None:
@@ -134,7 +126,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         target = site_dir(root)
         with build_epoch(root):  # dates in the site from the last commit or the content, never the clock
             site, written = zensical.build(root, target, pdf=not args.no_pdf)
-        _report(site.problems)
+        print_problems(site.problems)
         if not written or (args.strict and site.problems.items):
             print(f"report: {len(site.problems.errors)} error(s); {target.name}/ left as it was", file=sys.stderr)
             return EXIT_PROBLEMS
@@ -166,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         zensical = _zensical()
         if zensical is None:
             return EXIT_USAGE
-        zensical.serve(root, args.dev_addr, _report)
+        zensical.serve(root, args.dev_addr, print_problems)
         return EXIT_OK
     mkdocs_engine.serve(config_file, args.dev_addr)
     return EXIT_OK

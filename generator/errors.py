@@ -24,6 +24,25 @@ _INERT.update({c: f"\\u{c:04x}" for c in [0x061C, 0x200E, 0x200F, 0x2028, 0x2029
 _INERT_JSON = {c: f"\\u{c:04x}" for c in _INERT if c >= 0x7F}
 
 
+def print_problems(*groups: Problems) -> None:
+    """Every problem of the groups on standard error, sorted, each already inert (`Problem.format`)."""
+    import sys
+
+    for group in groups:
+        for problem in group.sorted():
+            print(problem.format(), file=sys.stderr)
+
+
+def github_text(text: str) -> str:
+    """Text for a GitHub workflow command's message: controls made visible first, then GitHub's own encoding."""
+    return inert(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value (`file=…`): also `:` and `,` encoded, which end a property."""
+    return github_text(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def inert_json(dumped: str) -> str:
     """JSON text (from json.dumps) with DEL, C1, separators and bidi controls written as `\\uXXXX` escapes:
     still valid JSON that decodes to the same values, and inert on a terminal or in a log."""

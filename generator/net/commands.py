@@ -16,7 +16,7 @@ from pathlib import Path
 from generator import safefs
 from generator.build import check_paths, cited_keys
 from generator.config import SiteConfig, load_site_config
-from generator.errors import Problems, inert
+from generator.errors import Problems, inert, print_problems
 from generator.identifiers import Identifier, IdentifierError, guess_identifier, parse_identifier, scheme_of
 from generator.net.http import PoliteClient
 from generator.net.links import (
@@ -125,8 +125,7 @@ def sources_resolve(root: Path, dry_run: bool = False, today: dt.date | None = N
     """Resolve every identifier cited in content/ that bib/ does not hold yet."""
     desk = Desk.load(root)
     identifiers, problems = desk.unresolved()
-    for problem in problems.sorted():
-        _say(problem.format())
+    print_problems(problems)
     if dry_run or not identifiers:
         for identifier in identifiers:
             print(inert(identifier.key))
@@ -137,8 +136,7 @@ def sources_resolve(root: Path, dry_run: bool = False, today: dt.date | None = N
 
 def _resolve_into(desk: Desk, identifiers: list[Identifier], today: dt.date | None) -> int:
     if desk.problems.errors or not desk.resolved.readable:
-        for problem in [*desk.problems.sorted(), *desk.resolved.problems.sorted()]:
-            _say(problem.format())
+        print_problems(desk.problems, desk.resolved.problems)
         _say(f"{desk.resolved.path.name} has errors: fix them first (it is rewritten when sources are added)")
         return 1
     todo = []
@@ -229,8 +227,7 @@ def links(root: Path, fmt: str = "text", archive: bool = False, strict: bool = F
           today: dt.date | None = None) -> int:
     desk = Desk.load(root)
     if desk.problems.errors:
-        for problem in desk.problems.sorted():
-            _say(problem.format())
+        print_problems(desk.problems)
         return 1
     today = today or dt.date.today()
     targets, where, locations, sources = link_targets(desk)

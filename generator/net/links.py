@@ -28,7 +28,7 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 
 from generator.config import ServiceSettings
-from generator.errors import inert, inert_json
+from generator.errors import github_property, github_text, inert, inert_json
 from generator.net.http import Fetched, FetchError, PoliteClient, content_hash, host_of
 
 OK, DEAD, MOVED, CHANGED, UNREACHABLE = "ok", "dead", "moved", "changed", "unreachable"
@@ -413,15 +413,6 @@ def _title(slug: str) -> str:
     return slug if slug else "(cited by no report)"
 
 
-def _github_text(text: str) -> str:
-    """As `report check --format github` writes a message: controls made visible, then GitHub's own encoding."""
-    return inert(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _github_property(text: str) -> str:
-    return _github_text(text).replace(":", "%3A").replace(",", "%2C")
-
-
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
@@ -482,10 +473,10 @@ def format_results(results: list[LinkResult], where: dict[str, list[str]], locat
                     continue
                 level = "error" if result.state == DEAD else "warning"
                 file, line = locations.get(key, ("", 0))
-                place = f" file={_github_property(file)}" + (f",line={line}" if line else "") if file else ""
+                place = f" file={github_property(file)}" + (f",line={line}" if line else "") if file else ""
                 cited = ", ".join(where.get(key) or []) or "no report"
                 message = f"{key}: {result.url} is {result.state}: {result.reason} (cited in {cited})"
-                annotations.append((file, line, key, f"::{level}{place}::{_github_text(message)}"))
+                annotations.append((file, line, key, f"::{level}{place}::{github_text(message)}"))
         return "".join(f"{text}\n" for *_, text in sorted(annotations))
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
