@@ -12,18 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from generator import safefs
 from generator.errors import Problem
+from generator.i18n import N_
 
 SOURCE_KINDS: dict[str, str] = {
-    "peer-reviewed": "Peer-reviewed study",
-    "review": "Review",
-    "preprint": "Preprint",
-    "trial-registry": "Trial registry",
-    "official": "Official statement",
-    "state-media": "State-affiliated media",
-    "news": "News",
-    "fact-check": "Fact-check",
-    "reference": "Reference work",
-    "other": "Other",
+    "peer-reviewed": N_("Peer-reviewed study"),
+    "review": N_("Review"),
+    "preprint": N_("Preprint"),
+    "trial-registry": N_("Trial registry"),
+    "official": N_("Official statement"),
+    "state-media": N_("State-affiliated media"),
+    "news": N_("News"),
+    "fact-check": N_("Fact-check"),
+    "reference": N_("Reference work"),
+    "other": N_("Other"),
 }
 
 
@@ -37,11 +38,11 @@ class Rating(BaseModel):
 
 
 DEFAULT_RATINGS = [
-    Rating(id="accurate", label="Accurate", description="Supported by the evidence."),
-    Rating(id="mostly-accurate", label="Mostly accurate", description="Supported, with minor caveats."),
-    Rating(id="unproven", label="Unproven", description="No reliable evidence either way yet."),
-    Rating(id="misleading", label="Misleading", description="Contains a fact, framed to give a false impression."),
-    Rating(id="false", label="False", description="Contradicted by the evidence."),
+    Rating(id="accurate", label=N_("Accurate"), description=N_("Supported by the evidence.")),
+    Rating(id="mostly-accurate", label=N_("Mostly accurate"), description=N_("Supported, with minor caveats.")),
+    Rating(id="unproven", label=N_("Unproven"), description=N_("No reliable evidence either way yet.")),
+    Rating(id="misleading", label=N_("Misleading"), description=N_("Contains a fact, framed to give a false impression.")),
+    Rating(id="false", label=N_("False"), description=N_("Contradicted by the evidence.")),
 ]
 
 

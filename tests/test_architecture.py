@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 # Packages by stage, lowest first: a module may import only modules of its own layer (no cycle) or of a lower one.
 LAYERS: list[set[str]] = [
-    {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls", "identifiers"},  # shared
+    {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls", "identifiers", "i18n"},  # shared
     {"config"},
     {"sources", "sources.bib", "sources.resolved", "reports", "reports.model"},  # .bib → Source; report.yml → Report
     {"reproducible"},  # build dates from git or content

@@ -118,8 +118,9 @@ def test_a_corrected_report_shows_the_notice_under_its_stamp_on_page_and_pdf(his
 def test_a_later_editorial_revision_keeps_the_notice_and_a_revision_summary_heads_it() -> None:
     from generator.reports.model import Revision
 
-    class Rendered:  # the two things correction_notice reads
+    class Rendered:  # the three things correction_notice reads
         claims: list = []
+        language = "en"
         checked_revision = Revision(version=2, date="2026-02-03", kind="correction", note="Long note.",
                                     summary="One line.")
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from generator.config import Rating, SiteConfig
 from generator.errors import inert
+from generator.i18n import N_, labels
 from generator.render.report import PageOutput, RenderedReport, Renderer, permalink_macro, toc_tokens
 from generator.reports.model import Claim, Report, Revision
 
@@ -316,23 +317,23 @@ def _claim_fields(claim: Claim) -> list[tuple[str, str]]:
     where = ", ".join(filter(None, [appeared.date.isoformat() if appeared and appeared.date else "",
                                     appeared.where if appeared else "",
                                     f"[@{appeared.source}]" if appeared and appeared.source else ""]))
-    return [("Claim", claim.claim), ("Claimed by", claim.claimant), ("First appeared", where),
-            ("Sources", ", ".join(f"[@{k}]" for k in claim.sources)), ("Explanation", claim.explanation)]
+    return [(N_("Claim"), claim.claim), (N_("Claimed by"), claim.claimant), (N_("First appeared"), where),
+            (N_("Sources"), ", ".join(f"[@{k}]" for k in claim.sources)), (N_("Explanation"), claim.explanation)]
 
 
 def _texts(report: Report) -> list[tuple[str, str, str]]:
     """(key, label, text) of every prose part of a report, in reading order."""
     meta = report.meta
     parts = [(f"section:{s.file}", s.title, report.prose.get(s.file, "")) for s in meta.sections]
-    parts.append(("bottom-line", "Bottom line", meta.bottom_line.conclusion))
-    parts.append(("would-change", "What would change the assessment", meta.bottom_line.would_change))
+    parts.append(("bottom-line", N_("Bottom line"), meta.bottom_line.conclusion))
+    parts.append(("would-change", N_("What would change the assessment"), meta.bottom_line.would_change))
     for narrative in meta.narratives:
         text = (f"Promoted by {narrative.promoted_by}.\n\n" if narrative.promoted_by else "") + narrative.summary
         parts.append((f"narrative:{narrative.title}", f"Narrative: {narrative.title}", text))
     if meta.follow_up:
-        parts.append(("follow-up", "Follow-up questions", "\n\n".join(meta.follow_up)))
+        parts.append(("follow-up", N_("Follow-up questions"), "\n\n".join(meta.follow_up)))
     if meta.disclaimer:
-        parts.append(("disclaimer", "Disclaimer", meta.disclaimer))
+        parts.append(("disclaimer", N_("Disclaimer"), meta.disclaimer))
     return parts
 
 
@@ -385,7 +386,7 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
     diff.revisions = sorted((r for r in n.revisions if old_versions.get(r.version) != r), key=lambda r: r.version)
     diff.old_rating = _rating(old.config, o.verdict.rating)
     diff.new_rating = _rating(new.config, n.verdict.rating)
-    diff.verdict_text = text_diff("Verdict", o.verdict.text, n.verdict.text, "text-verdict")
+    diff.verdict_text = text_diff(N_("Verdict"), o.verdict.text, n.verdict.text, "text-verdict")
 
     old_claims = {c.id: c for c in o.claims}
     new_claims = {c.id: c for c in n.claims}
@@ -435,14 +436,17 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
 
 
 def changes_page(renderer: Renderer, diff: ReportDiff, links: dict[str, str], is_latest: bool,
-                 permalink: str | None = None) -> PageOutput:
+                 permalink: str | None = None, language: str = "") -> PageOutput:
     """The `<slug>/v<N>/changes/` page: what changed from version N-1 to N, for readers."""
-    meta = {"title": f"What changed in version {diff.new_version}: {diff.title}",
-            "description": f"Changes from version {diff.old_version} to version {diff.new_version} of {diff.title}",
+    words = labels(language or renderer.config.language)
+    meta = {"title": words.text(N_("What changed in version %(version)s: %(title)s"), version=diff.new_version,
+                                title=diff.title),
+            "description": words.text(N_("Changes from version %(old)s to version %(new)s of %(title)s"),
+                                      old=diff.old_version, new=diff.new_version, title=diff.title),
             "search": {"exclude": True}}
     body = renderer.env.get_template("changes_page.html").render(
-        d=diff, links=links, is_latest=is_latest, fmt=renderer.format_date, context=PAGE_CONTEXT,
-        permalink=permalink_macro(permalink))
+        d=diff, links=links, is_latest=is_latest, context=PAGE_CONTEXT, permalink=permalink_macro(permalink),
+        **renderer.locale_context(language))
     return PageOutput(meta, body, toc_tokens(body, depth=3))
 
 

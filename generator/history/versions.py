@@ -369,7 +369,7 @@ def version_page(history: ReportHistory, number: int, permalink: str | None = No
         "version": number,
         "latest": history.latest,
         "checked_on": version.checked_on,
-        "stamp_label": version.rendered.stamp_label,
+        "corrected": version.rendered.corrected,
         "latest_href": "../",
         "changes_href": "changes/" if history.has_changes(number) else "",
         "corrections": [{"revision": r, "changes_href": f"../v{r.version}/changes/" if history.has_changes(r.version)
@@ -386,8 +386,9 @@ def latest_version_page(history: ReportHistory) -> str:
     meta = latest.rendered.report.meta
     env = latest.renderer.env
     return env.get_template("latest_redirect.html").render(
-        version=history.latest, question=meta.question, checked_on=meta.checked_on, fmt=latest.renderer.format_date,
-        language=latest.renderer.config.language, changes="changes/" if history.has_changes(history.latest) else "")
+        version=history.latest, question=meta.question, checked_on=meta.checked_on,
+        changes="changes/" if history.has_changes(history.latest) else "",
+        **latest.renderer.locale_context(latest.rendered.language))
 
 
 def version_diff(history: ReportHistory, number: int) -> ReportDiff:
@@ -425,7 +426,8 @@ def changes_page_output(history: ReportHistory, number: int, renderer: Renderer,
                         permalink: str | None = None) -> PageOutput:
     """`<slug>/v<N>/changes/`: the reader's view of what changed from version N-1 to N."""
     links = {"old": f"../../v{number - 1}/", "new": "../", "report": "../../"}
-    return changes_page(renderer, version_diff(history, number), links, number == history.latest, permalink)
+    return changes_page(renderer, version_diff(history, number), links, number == history.latest, permalink,
+                        history.versions[number].rendered.language)
 
 
 # -- `report check --base` and `report diff` ---------------------------------------------------------

@@ -60,4 +60,5 @@ def atom_feed(result: BuildResult, history: SiteHistory) -> str:
         updated=atom_time(updated),
         language=config.language,
         entries=entries,
+        **result.renderer.locale_context(),
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator import PACKAGE_DIR
 from generator.errors import inert
+from generator.i18n import N_, labels
 from generator.urls import report_url
 from generator.workers import default_workers, pool_context
 
@@ -215,13 +216,17 @@ def print_html(rendered: RenderedReport, renderer: Renderer, corrections: Correc
         "r": rendered,
         "corrections": corrections,
         "notice": correction_notice(rendered, corrections),
-        "fmt": renderer.format_date,
-        "lang": meta.language or rendered.config.language or "en",
+        **renderer.locale_context(rendered.language),
         "site_name": rendered.config.site_name,
         "page_url": page_url(rendered),
         "created": first.date.isoformat(),
         "modified": meta.checked_on.isoformat(),
     }
+    words = labels(rendered.language)
+    context["running_stamp"] = " · ".join([
+        words.text(N_("Corrected on %(date)s") if rendered.corrected else N_("Checked on %(date)s"),
+                   date=context["fmt"](meta.checked_on)),
+        words.text(N_("Version %(version)s"), version=rendered.report.version)])
     return keep_spaces_inside_inlines(renderer.env.get_template(PRINT_TEMPLATE).render(context))
 
 

@@ -18,13 +18,15 @@ from typing import Any
 import markdown
 import nh3
 from babel.dates import format_date, format_skeleton
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from generator import hygiene
 from generator.citations import AUTHOR_IN_TEXT, Citation, CitationItem, CitationSyntaxError, compress_numbers, scan, written_key
 from generator.config import SOURCE_KINDS, Rating, SiteConfig
 from generator.errors import Problems
+from generator.i18n import N_, direction, labels, locale_name
 from generator.identifiers import IdentifierError, parse_identifier, scheme_of
 from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
@@ -130,10 +132,10 @@ class ReportDraft:
     state: CitationState
     parts: dict[str, Any]
 
-    def request(self) -> tuple[list[str], list[Source]]:
+    def request(self) -> tuple[list[str], list[Source], str]:
         """What the style's engine gets for this report (`ReferenceFormatter.format_report`'s arguments)."""
         return ([p.written for p in self.state.pending if not p.missing],
-                [self.state.bib.sources[k] for k in self.state.order])
+                [self.state.bib.sources[k] for k in self.state.order], self.state.language)
 
 
 @dataclass
@@ -148,6 +150,11 @@ class CitationState:
     pending: list[PendingCitation] = field(default_factory=list)
     order: dict[str, None] = field(default_factory=dict)  # cited keys, first appearance first
     looked_up: set[str] = field(default_factory=set)  # every key the render asked the bibliography for
+
+    @property
+    def language(self) -> str:
+        """The report's own language ("" for the site's): its citations' CSL locale and labels."""
+        return self.report.meta.language if self.report is not None else ""
 
     def add(self, citation: Citation, written: str, path: Path, line: int) -> str:
         """Record a citation; the placeholder that stands for it until the report is formatted."""
@@ -199,7 +206,7 @@ class Renderer:
             auto_reload=False,  # package templates: no stat() per get_template (one per citation group)
         )
         self.env.filters["date"] = self.format_date
-        self.env.filters["partial_date"] = self.format_partial_date
+        self.env.filters["partial_date"] = self._partial_date_filter
         self.env.filters["md_heading"] = md_heading
         self.env.filters["html_text"] = html_text
         self.env.filters["json_script"] = json_for_script
@@ -208,11 +215,27 @@ class Renderer:
     def format_date(self, value: dt.date | None, form: str = "long") -> str:
         if value is None:
             return ""
-        return format_date(value, form, locale=self.config.language.replace("-", "_"))
+        return format_date(value, form, locale=locale_name(self.config.language))
 
-    def format_partial_date(self, value: str) -> str:
-        """A BibTeX date (`2025`, `2025-06`, `2025-06-03`) in the site's language."""
-        return _partial_date(value, self.config.language.replace("-", "_"))
+    def format_partial_date(self, value: str, language: str = "") -> str:
+        """A BibTeX date (`2025`, `2025-06`, `2025-06-03`) in a language (the site's by default)."""
+        return _partial_date(value, locale_name(language or self.config.language))
+
+    @pass_context
+    def _partial_date_filter(self, context: Context, value: str) -> str:
+        return self.format_partial_date(value, context.get("lang") or "")
+
+    def locale_context(self, language: str = "") -> dict[str, Any]:
+        """What every template gets for its language: `lang` and `dir` for the markup, `fmt` for dates, and the
+        gettext functions (`_`, `ngettext`) of the language's catalogue."""
+        language = language or self.config.language or "en"
+        locale = locale_name(language)
+
+        def fmt(value: dt.date | None, form: str = "long") -> str:
+            return format_date(value, form, locale=locale) if value is not None else ""
+
+        return {"lang": language, "dir": direction(language), "site_lang": self.config.language or "en", "fmt": fmt,
+                **labels(language).context()}
 
     # -- prose ------------------------------------------------------------------------------
 
@@ -275,11 +298,11 @@ class Renderer:
     def finish(self, state: CitationState) -> tuple[list[ReferenceEntry], list[str]]:
         """Format every citation of the report and its reference list in one call of the style's engine: the
         reference entries in the style's order, and each citation's HTML (by placeholder index)."""
-        written, sources = ReportDraft(state, {}).request()
+        written, sources, language = ReportDraft(state, {}).request()
         sendable = [p for p in state.pending if not p.missing]
         failed = False
         try:
-            formatted = self.formatter.format_report(written, sources)
+            formatted = self.formatter.format_report(written, sources, language)
             citations, bibliography = formatted.citations, formatted.bibliography
         except PandocError as exc:
             failed = True
@@ -313,7 +336,7 @@ class Renderer:
                 if cite is None and not pending.missing and not failed:
                     state.problems.error(pending.path, pending.line, f"Pandoc does not read `{pending.written}` as one "
                                          "citation", CITATION_FORMS_HINT, code="citation-syntax")
-                rendered.append(self._numbers(pending, cited))
+                rendered.append(self._numbers(pending, cited, state.language))
                 continue
 
             def link(key: str, inner: str, _text: str) -> str:
@@ -336,14 +359,15 @@ class Renderer:
         body = self.prose(text, state, path)
         return _put_citations(str(body), state.token, self.finish(state)[1])
 
-    def _numbers(self, pending: PendingCitation, cited: list[ReferenceEntry]) -> str:
+    def _numbers(self, pending: PendingCitation, cited: list[ReferenceEntry], language: str = "") -> str:
         """A citation as compressed numbers (`[1, 3]`, `[2–4]`), with a marker for each unknown key."""
         by_number = {e.number: e for e in cited}
         runs = [{"missing": "", "entries": [by_number[a]] if a == b else [by_number[a], by_number[b]],
                  "between": [by_number[n] for n in range(a + 1, b)]}  # each its own link (WCAG 2.1.1)
                 for a, b in compress_numbers(list(by_number))]
         runs += [{"missing": key, "entries": []} for key in pending.missing]
-        return self.env.get_template("citation.html").render(id=pending.group_id, runs=runs).strip()
+        return self.env.get_template("citation.html").render(id=pending.group_id, runs=runs,
+                                                             **self.locale_context(language)).strip()
 
     # -- report -----------------------------------------------------------------------------
 
@@ -363,6 +387,7 @@ class Renderer:
     def begin_report(self, report: Report, problems: Problems) -> ReportDraft:
         """Every text of the report converted, citations waiting as placeholders (`complete_report` formats them)."""
         meta = report.meta
+        language = meta.language or self.config.language or "en"
         state = CitationState(report, self.bib, self.formatter, problems)
         yml = report.path
         line = report.line_of
@@ -421,12 +446,13 @@ class Renderer:
         if meta.claims and not claims_done:
             number += 1
             rendered_claims = claims_block()
-            sections.append(RenderedSection(number, "Claims checked", "claims", "claims", Markup(""),
+            sections.append(RenderedSection(number, labels(language).text(N_("Claims checked")), "claims", "claims", Markup(""),
                                             claims=rendered_claims))
         if meta.narratives and not narratives_done:
             number += 1
             rendered_narratives = narratives_block()
-            sections.append(RenderedSection(number, "Competing narratives", "narratives", "narratives", Markup(""),
+            title = labels(language).text(N_("Competing narratives"))
+            sections.append(RenderedSection(number, title, "narratives", "narratives", Markup(""),
                                             narratives=rendered_narratives))
         number += 1
         bottom_line = RenderedBottomLine(
@@ -465,7 +491,10 @@ class Renderer:
         in its theme (converting it again, as raw HTML inside Markdown, would cost more than the page itself)."""
         meta = rendered.report.meta
         archive = (extra or {}).get("archive")
-        title = (meta.short_title or meta.question) + (f" (version {archive['version']})" if archive else "")
+        words = labels(rendered.language)
+        title = meta.short_title or meta.question
+        if archive:
+            title = words.text(N_("%(title)s (version %(version)s)"), title=title, version=archive["version"])
 
         corrections = (extra or {}).get("corrections") or Corrections()
         context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered, corrections),
@@ -473,7 +502,7 @@ class Renderer:
                    "notice": None if archive else correction_notice(rendered, corrections),
                    "cite_url": report_url(self.config.site_url, rendered.report.slug) if self.config.site_url else "",
                    "archive": None, "version_links": {}, "h1_id": heading_id(meta.question),
-                   "permalink": permalink_macro(permalink), **(extra or {})}
+                   "permalink": permalink_macro(permalink), **self.locale_context(rendered.language), **(extra or {})}
         body = self.env.get_template("report_page.html").render(context)
         front: dict[str, Any] = {"title": title, "description": meta.description or meta.question}
         if archive:
@@ -488,8 +517,8 @@ class Renderer:
                   permalink: str | None = None) -> PageOutput:
         """The home page: every report's question, verdict and stamp, newest first as listed."""
         body = self.env.get_template("home.html").render(
-            reports=rendered_reports, site_name=site_name, fmt=self.format_date, h1_id=heading_id(site_name),
-            permalink=permalink_macro(permalink))
+            reports=rendered_reports, site_name=site_name, h1_id=heading_id(site_name),
+            permalink=permalink_macro(permalink), **self.locale_context())
         return PageOutput({"title": site_name}, body, toc_tokens(body))
 
 
@@ -694,6 +723,7 @@ def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | Non
     change."""
     meta = rendered.report.meta
     scale = rendered.config.ratings
+    words = labels(rendered.language)
     page_url = report_url(rendered.config.site_url, rendered.report.slug)
     items = []
     for claim in rendered.claims:
@@ -712,7 +742,7 @@ def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | Non
                 "ratingValue": len(scale) - position,
                 "bestRating": len(scale),
                 "worstRating": 1,
-                "alternateName": claim.rating.label if claim.rating else c.rating,
+                "alternateName": words.text(claim.rating.label) if claim.rating else c.rating,
             },
             "itemReviewed": {"@type": "Claim", "author": {"@type": "Organization", "name": c.claimant}},
         }
@@ -724,7 +754,9 @@ def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | Non
             item["correction"] = [{
                 "@type": "CorrectionComment",
                 "datePublished": iso(change.date),
-                "text": f"Rating changed from {change.old_label} to {change.new_label} in version {change.version}.",
+                "text": words.text(N_("Rating changed from %(old)s to %(new)s in version %(version)s."),
+                                   old=words.text(change.old_label), new=words.text(change.new_label),
+                                   version=change.version),
             } for change in changes]
         items.append(item)
     return items
@@ -819,8 +851,18 @@ class RenderedReport:
     @property
     def stamp_label(self) -> str:
         """What the stamp says happened on `checked_on`: a correction is not a new check of the evidence."""
+        return "Corrected on" if self.corrected else "Checked on"  # English: the pages translate the stamp whole
+
+    @property
+    def corrected(self) -> bool:
+        """The stamp's date is a correction's (the newest checked revision corrected the report), not a check's."""
         revision = self.checked_revision
-        return "Corrected on" if revision.kind == "correction" and revision.version > 1 else "Checked on"
+        return revision.kind == "correction" and revision.version > 1
+
+    @property
+    def language(self) -> str:
+        """The report's language (`language` in report.yml), else the site's: its labels, dates and CSL terms."""
+        return self.report.meta.language or self.config.language or "en"
 
     @property
     def sources_accessed(self) -> dt.date | None:
@@ -879,7 +921,8 @@ def correction_notice(rendered: RenderedReport, corrections: Corrections) -> Cor
     if revision.kind != "correction" or revision.version == 1:
         return None
     number = revision.version
-    rerated = [Rerated("The verdict", "", c) for c in corrections.verdict if c.version == number]
+    verdict = labels(rendered.language).text(N_("The verdict"))
+    rerated = [Rerated(verdict, "", c) for c in corrections.verdict if c.version == number]
     rerated += [Rerated(_plain(claim.text), claim.anchor, c)
                 for claim in rendered.claims for c in corrections.claims.get(claim.claim.id, []) if c.version == number]
     return CorrectionNotice(revision, tuple(rerated), corrections.changes_hrefs.get(number, ""))

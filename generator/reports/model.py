@@ -22,6 +22,7 @@ from generator.errors import Problems
 SECTION_KINDS = ("summary", "methods", "claims", "evidence", "assessment", "gaps", "narratives", "bottom-line", "free")
 REVISION_KINDS = ("update", "correction", "editorial")
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
+LANGUAGE_TAG = r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)?$"
 REPORT_FILE = "report.yml"
 
 
@@ -120,7 +121,8 @@ class ReportMeta(_Model):
     description: str = ""
     authors: list[Author] = Field(min_length=1)
     checked_on: Date
-    language: str = ""
+    language: str = Field(default="", pattern=LANGUAGE_TAG,
+                          description="The report's language as a BCP 47 tag (`en`, `de`, `pt-BR`); the site's if empty.")
     keywords: list[str] = Field(default_factory=list)
     verdict: Verdict
     sections: list[Section] = Field(min_length=1)
@@ -448,6 +450,9 @@ def _pydantic_message(error: dict[str, Any]) -> tuple[str, str]:
             return f"`{loc}`: `{value}` is not a valid id", "use lowercase letters, digits and hyphens, e.g. `efficacy-100`"
         if "https?" in str(ctx.get("pattern")):
             return f"`{loc}` must start with http:// or https://, not `{str(value)[:40]}`", "only web links are allowed"
+        if ctx.get("pattern") == LANGUAGE_TAG:
+            return (f"`{loc}`: `{str(value)[:40]}` is not a language tag",
+                    "write a BCP 47 tag such as `en`, `de`, `uk` or `pt-BR`, or leave it out for the site's language")
         if name == "file":
             return f"`{loc}`: `{value}` is not a Markdown file next to report.yml", "write a file name such as `summary.md`"
     return f"`{loc}`: {error['msg']}", ""

@@ -498,6 +498,10 @@ class ReportCitations:
     bibliography: list[tuple[str, list[Any]]]  # (key, inlines) in the style's order
 
 
+# What `format_report` and `format_many` get for a report: its citations as written, its sources, and optionally
+# its language (report.yml's `language`).
+FormatRequest = tuple[list[str], list[Source]] | tuple[list[str], list[Source], str]
+
 BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
 
 
@@ -592,14 +596,15 @@ class ReferenceFormatter:
         document = self._run("---\nnocite: '@*'\n---\n", items, markdown="markdown")
         return {key: render_inlines(inlines)[1] for key, inlines in _bibliography(document)}
 
-    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN, batch: bool = False) -> Any:
+    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN, batch: bool = False,
+             locale: str = "") -> Any:
         files = {"sources.json": json.dumps(items, ensure_ascii=False)}
         files["style.csl"], style = self._style_text, "{folder}/style.csl"  # our copy, never the project's file
         citeproc = f"--lua-filter={Path(__file__).with_name('citeproc_batch.lua')}" if batch else "--citeproc"
         args = ["-f", markdown, "-t", "json", citeproc, f"--csl={style}",
                 "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
-        if self.language:
-            args += ["-M", f"lang={self.language}"]
+        if locale or self.language:
+            args += ["-M", f"lang={locale or self.language}"]
         return run_pandoc(args, text, files)
 
     def style_accessed(self, source: Source) -> bool:
@@ -607,54 +612,66 @@ class ReferenceFormatter:
             self._learn_accessed([source])
         return self._accessed[source.fingerprint()]
 
-    def format_many(self, requests: list[tuple[list[str], list[Source]]], workers: int | None = None) -> None:
+    def locale_for(self, language: str = "") -> str:
+        """The CSL locale of a report written in `language` (its report.yml's, else the site's): a style that names
+        its own `default-locale` keeps it."""
+        return self.info.locale or language or self.language
+
+    def format_many(self, requests: list[FormatRequest], workers: int | None = None) -> None:
         """Format several reports (`format_report`'s arguments each), Pandoc processes running side by side; the
         results wait in memory for `format_report`. Outputs are exactly those of one call after another."""
-        self.csl([source for _, sources in requests for source in sources])  # shared state: filled before threads
-        self._learn_accessed([source for _, sources in requests for source in sources])
+        self.csl([source for request in requests for source in request[1]])  # shared state: filled before threads
+        self._learn_accessed([source for request in requests for source in request[1]])
         if len(requests) < 2:
             return
         workers = workers or default_workers(len(requests))
-        chunks = [requests[i:i + BATCH] for i in range(0, len(requests), BATCH)]
+        by_locale: dict[str, list[FormatRequest]] = {}
+        for request in requests:  # one Pandoc process formats reports of one locale (`-M lang`)
+            by_locale.setdefault(self.locale_for(request[2] if len(request) > 2 else ""), []).append(request)
+        chunks = [(locale, group[i:i + BATCH]) for locale, group in by_locale.items()
+                  for i in range(0, len(group), BATCH)]
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on its own Pandoc process
-                for results in pool.map(self._format_batch, chunks):
+                for results in pool.map(lambda chunk: self._format_batch(chunk[1], chunk[0]), chunks):
                     self._reports.update(results)
         except PandocError:
             pass  # each report meets the error again when it is completed, and reports it with its file
 
-    def format_report(self, citations: list[str], sources: list[Source]) -> ReportCitations:
-        """The report's citations (each as written, in reading order) and its reference list, in one Pandoc call."""
-        digest, result = self._format(citations, sources)
+    def format_report(self, citations: list[str], sources: list[Source], language: str = "") -> ReportCitations:
+        """The report's citations (each as written, in reading order) and its reference list, in one Pandoc call,
+        with the CSL terms and date forms of the report's language."""
+        digest, result = self._format(citations, sources, self.locale_for(language))
         self._reports[digest] = result
         return result
 
-    def _prepare(self, citations: list[str], sources: list[Source]) -> tuple[str, list[dict[str, Any]], str]:
+    def _prepare(self, citations: list[str], sources: list[Source], locale: str) -> tuple[str, list[dict[str, Any]], str]:
         """A report's cache key, its CSL items and the Markdown Pandoc reads: each citation as written, one per
         paragraph, between separator paragraphs."""
         items = self.csl(sources)
         ordered = [items[s.key] for s in {s.key: s for s in sources}.values()]
-        digest = hashlib.sha256(json.dumps([self.style_key, citations, ordered], sort_keys=True).encode()).hexdigest()
+        key = [self.style_key, citations, ordered] + ([locale] if locale != self.language else [])
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         text = f"\n\nRGSEP{digest[:16]}\n\n".join(" ".join(c.split()) for c in citations) + "\n"
         return digest, ordered, text
 
-    def _format(self, citations: list[str], sources: list[Source]) -> tuple[str, ReportCitations]:
-        digest, items, text = self._prepare(citations, sources)
+    def _format(self, citations: list[str], sources: list[Source], locale: str) -> tuple[str, ReportCitations]:
+        digest, items, text = self._prepare(citations, sources, locale)
         cached = self._reports.get(digest)
         if cached is None:
-            cached = _parse_report(self._run(text, items).get("blocks", []), len(citations), f"RGSEP{digest[:16]}")
+            cached = _parse_report(self._run(text, items, locale=locale).get("blocks", []), len(citations),
+                                   f"RGSEP{digest[:16]}")
         return digest, cached
 
-    def _format_batch(self, requests: list[tuple[list[str], list[Source]]]) -> list[tuple[str, ReportCitations]]:
-        """Several reports in one Pandoc process (citeproc_batch.lua formats each on its own): the process start
-        and the style's parsing are paid once, not per report."""
-        prepared = [self._prepare(*request) for request in requests]
+    def _format_batch(self, requests: list[FormatRequest], locale: str) -> list[tuple[str, ReportCitations]]:
+        """Several reports of one locale in one Pandoc process (citeproc_batch.lua formats each on its own): the
+        process start and the style's parsing are paid once, not per report."""
+        prepared = [self._prepare(request[0], request[1], locale) for request in requests]
         todo = [(index, digest, text) for index, (digest, _, text) in enumerate(prepared) if digest not in self._reports]
         found: dict[str, ReportCitations] = {}
         if todo:
             items = {item["id"]: item for _, report_items, _ in prepared for item in report_items}
             text = "\n\n".join(f"::: {{#rg-report-{index}}}\n\n{body}\n:::" for index, _, body in todo) + "\n"
-            document = self._run(text, list(items.values()), batch=True)
+            document = self._run(text, list(items.values()), batch=True, locale=locale)
             divs = {block["c"][0][0]: block["c"][1] for block in document.get("blocks", []) if block.get("t") == "Div"}
             for index, digest, _ in todo:
                 found[digest] = _parse_report(divs.get(f"rg-report-{index}", []), len(requests[index][0]),
