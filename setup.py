@@ -40,4 +40,5 @@ class BuildWithExample(build_py):
                 shutil.copy2(path, out)
 
 
-setup(cmdclass={"build_py": BuildWithExample})
+if __name__ == "__main__":  # setuptools runs this file as __main__; tests import compile_catalogues alone
+    setup(cmdclass={"build_py": BuildWithExample})

@@ -48,6 +48,11 @@ def test_the_wheel_is_named_ours_and_carries_every_file_the_package_reads(wheel:
                 assert f"generator/{folder}/{path.name}" in names, path
     assert "generator/py.typed" in names
     assert "generator/sources/citeproc_batch.lua" in names  # Pandoc's filter for several reports per process
+    from generator.i18n import SHIPPED
+
+    for language in SHIPPED:  # every catalogue, as written and compiled for gettext
+        assert f"generator/locales/{language}/LC_MESSAGES/report.po" in names, language
+        assert f"generator/locales/{language}/LC_MESSAGES/report.mo" in names, language
     # the example report as it is in this repository, for `report init --example`
     for path in (REPO / "content" / "enteromix").iterdir():
         assert f"generator/example/content/enteromix/{path.name}" in names, path
