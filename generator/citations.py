@@ -179,10 +179,22 @@ def _indented_code(text: str, work: Work) -> list[tuple[int, int]]:
     return regions
 
 
+# A CommonMark autolink, `<https://example.org/@handle>` or `<desk@example.org>`: a link whose `@` cites nothing (as
+# in Pandoc); a citation there would put a link inside a link.
+_AUTOLINK = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+)>")
+
+
+def _autolinks(text: str, work: Work) -> list[tuple[int, int]]:
+    if "<" not in text:
+        return []
+    work.visited += len(text)
+    return [(m.start(), m.end()) for m in _AUTOLINK.finditer(text)]
+
+
 def _masked(text: str, work: Work | None = None) -> str:
-    """The text with code (spans, fenced and indented blocks) blanked out, so offsets stay valid."""
+    """The text with code (spans, fenced and indented blocks) and autolinks blanked out, so offsets stay valid."""
     work = work or Work()
-    regions = sorted(_code_regions(text, work) + _indented_code(text, work))
+    regions = sorted(_code_regions(text, work) + _indented_code(text, work) + _autolinks(text, work))
     pieces = []
     cursor = 0
     for start, end in regions:

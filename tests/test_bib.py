@@ -113,3 +113,19 @@ def test_braced_accent_at_both_ends_is_still_a_person(tmp_path: Path) -> None:
 """})
     source = load_bibliography(tmp_path / "bib", tmp_path)["s"]
     assert source.persons() == [{"family": "Şahin", "given": "José"}, {"literal": "World Health Organization"}]
+
+
+def test_a_value_nesting_braces_thousands_deep_is_refused_at_load(tmp_path) -> None:
+    """Pandoc's BibTeX reader takes quadratic time on deeply nested braces (a minute for one such entry): a value
+    nesting more than MAX_BRACE_DEPTH is an error on its own line, and the entry is not used."""
+    from pathlib import Path
+
+    from generator.sources.bib import MAX_BRACE_DEPTH, parse_bib_text
+
+    deep = "{" * 5000 + "x" + "}" * 5000
+    text = f"@misc{{ok, title = {{{{DNA}} repair}}}}\n\n@misc{{bad,\n  title = {{A}},\n  note = {deep}\n}}\n"
+    sources, problems = parse_bib_text(text, Path("refs.bib"))
+    by_key = {s.key: s for s in sources}
+    assert not by_key["ok"].broken and by_key["bad"].broken
+    [error] = problems.errors
+    assert error.line == 5 and "`note` nests braces more than" in error.message and str(MAX_BRACE_DEPTH) in error.message

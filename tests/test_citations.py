@@ -74,3 +74,14 @@ def test_narrative_citations_and_their_suffix() -> None:
         (CitationItem("doe99", suffix=", p. 1", mode=SUPPRESS_AUTHOR),),
     ]
     assert not citations[0].plain and find_citations("[@a; @b]")[0][0].plain
+
+
+def test_an_at_sign_inside_an_autolink_cites_nothing() -> None:
+    """`<https://example.org/@alpha2025>` is a link (CommonMark autolink), as Pandoc reads it: a citation there would
+    put a link inside a link."""
+    from generator.citations import scan
+
+    for text in ("see <https://example.org/@alpha2025> and [@beta]", "write to <desk@alpha2025.org> [@beta]",
+                 "`<https://x/@alpha2025>` [@beta]"):
+        assert [c.items[0].key for c in scan(text).citations] == ["beta"], text
+    assert [c.items[0].key for c in scan("x < @alpha > y").citations] == ["alpha"]  # no autolink: spaces

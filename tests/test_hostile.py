@@ -377,12 +377,24 @@ def test_a_project_style_file_can_only_style_text(tmp_path) -> None:
     assert formatted.html.startswith("&lt;span style=")
 
 
+def _csl(macros: str, cited: str) -> str:
+    """A small style whose citation calls macro `cited`."""
+    return ('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text">' + macros +
+            f'<citation><layout><text macro="{cited}"/></layout></citation></style>\n')
+
+
 @pytest.mark.parametrize(("text", "message"), [
     pytest.param('<?xml version="1.0"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" a="b"c"></style>\n',
                  "is not well-formed XML (line 2", id="malformed"),
     pytest.param('<?xml version="1.0"?>\n<!DOCTYPE style [<!ENTITY xx SYSTEM "file:///etc/hostname">]>\n'
                  '<style xmlns="http://purl.org/net/xbiblio/csl">&xx;</style>\n', "declares a DOCTYPE", id="entity"),
     pytest.param('<?xml version="1.0"?>\n<html/>\n', "is not a CSL style", id="not-a-style"),
+    pytest.param(_csl('<macro name="a"><text macro="b"/></macro><macro name="b"><text macro="a"/></macro>', "a"),
+                 "macro `a` calls itself", id="macro-cycle"),
+    pytest.param(_csl("".join(f'<macro name="m{i}"><text macro="m{i + 1}"/><text macro="m{i + 1}"/></macro>'
+                              for i in range(40)) + '<macro name="m40"><text value="x"/></macro>', "m0"),
+                 "expands to more than 5,000,000 macro calls", id="macro-exponential"),
+    pytest.param(_csl("", "nowhere"), "calls macro `nowhere`, which it does not define", id="macro-missing"),
 ])
 def test_a_broken_project_style_is_a_located_error_not_a_traceback(make_project, capsys, text: str,
                                                                   message: str) -> None:

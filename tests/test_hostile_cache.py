@@ -129,3 +129,17 @@ def test_a_named_pipe_where_an_entry_should_be_is_a_miss_without_blocking(tmp_pa
     pipe = tmp_path / "entry.json"
     os.mkfifo(pipe)
     assert cache.read_json(pipe) is None
+
+
+def test_a_field_value_cannot_be_written_to_read_as_two_fields() -> None:
+    """The fingerprint keying cached references hashes the fields as data: a value holding the old separators
+    (`1\\x1fb=2`) is not the same source as two fields `a = 1`, `b = 2`."""
+    from pathlib import Path
+
+    from generator.sources.bib import Source
+
+    one = Source("k", "misc", {"a": "1\x1fb=2"}, Path("x.bib"), 1)
+    two = Source("k", "misc", {"a": "1", "b": "2"}, Path("x.bib"), 1)
+    assert one.fingerprint() != two.fingerprint()
+    assert Source("k", "misc", {"a": "1"}, Path("x.bib"), 1).fingerprint() != \
+        Source("k", "book", {"a": "1"}, Path("x.bib"), 1).fingerprint()

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -206,8 +207,9 @@ class Source:
         """Content hash used to key caches of formatted references and rendered reports (computed once)."""
         cached = self.__dict__.get("_fingerprint")
         if cached is None:
-            payload = "\x1f".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
-            cached = self.__dict__["_fingerprint"] = hashlib.sha256(f"{self.entry_type}\x1e{payload}".encode()).hexdigest()[:20]
+            # JSON, not joined text: no field value can be written to read as another field (`a = {1\x1fb=2}`)
+            payload = json.dumps([self.entry_type, sorted(self.fields.items())], ensure_ascii=False)
+            cached = self.__dict__["_fingerprint"] = hashlib.sha256(payload.encode()).hexdigest()[:32]
         return cached
 
 
@@ -438,6 +440,30 @@ class _Abort(Exception):
 
 
 _NOT_SPACE = re.compile(r"\S")
+# Braces a value may nest: real entries use two or three ({{DNA}}); thousands cost Pandoc's BibTeX reader quadratic
+# time (a minute per entry), and a value that deep is never a source.
+MAX_BRACE_DEPTH = 50
+
+
+def brace_depth(value: str) -> int:
+    """How deep a value's braces nest (escaped `\\{` `\\}` are text); one pass."""
+    if "{" not in value:
+        return 0
+    depth = deepest = 0
+    escaped = False
+    for ch in value:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 MAX_SYNTAX_ISSUES = 200  # per file; past them the file is not handed to bibtexparser
 
 
@@ -785,8 +811,13 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
         if KIND_FIELD not in fields:
             _kind_from_tags(fields, private, lines)
         parsed_keys.add(entry.key)
+        deep = [name for name, value in fields.items() if brace_depth(value) > MAX_BRACE_DEPTH]
+        for name in deep:
+            problems.error(path, lines.get(name, line), f"`{entry.key}`: field `{name}` nests braces more than "
+                           f"{MAX_BRACE_DEPTH} deep", "a value needs a few levels of braces at most ({{DNA}} keeps its "
+                           "case); remove the extra ones", code="bibtex-syntax")
         sources.append(Source(entry.key, entry.entry_type.lower(), fields, path, line, lines,
-                              broken=line in broken_lines, private=private))
+                              broken=line in broken_lines or bool(deep), private=private))
     for issue in issues:  # entries bibtexparser dropped: remember their key, so citations can say why they fail
         if issue.block == "entry" and issue.key and issue.key not in parsed_keys:
             parsed_keys.add(issue.key)
