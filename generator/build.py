@@ -42,6 +42,7 @@ from generator.reports.model import (
 )
 from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, did_you_mean
 from generator.sources.references import PandocError, ReferenceFormatter, StyleError
+from generator.urls import topic_slug
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
@@ -188,6 +189,16 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
                            "check the year", code="future-date")
     for loc, key in source_keys(meta.model_dump()):
         check_key(key, *loc)
+    topics: dict[str, str] = {}
+    for i, topic in enumerate(meta.topics):
+        slug = topic_slug(topic)
+        if not slug:
+            problems.error(path, line("topics", i), f"topic `{topic}` has no letter or digit",
+                           "name the topic with a word or two, such as `vaccines`", code="schema")
+        elif slug in topics:
+            problems.error(path, line("topics", i), f"topic `{topic}` is listed twice (as `{topics[slug]}`)",
+                           "list each topic once", code="schema")
+        topics.setdefault(slug, topic)
 
     if meta.checked_on > today:
         problems.error(path, line("checked_on"), f"checked_on {meta.checked_on} is in the future",

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from generator import PACKAGE_DIR
 from generator.build import RESERVED_META, Project
 from generator.config import SiteConfig
-from generator.publish.site import STYLESHEETS, SiteOutput, build_site
+from generator.publish.site import STYLESHEETS, SiteOutput, build_site, navigation
 from generator.publish.site import Page as ReportPage
 from generator.render.report import MetaTooLarge, escape_meta, html_text, permalink_symbol
 from generator.reproducible import ENV, source_date_epoch
@@ -113,13 +113,12 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         return files
 
     def _navigation(self, files: Files, site: SiteOutput) -> list[Any]:
-        """Home, the reports by short title, then the user's own pages (only when mkdocs.yml sets no nav)."""
-        rendered = site.result.rendered
-        reports = [{r.report.short_title: f"{r.report.slug}/index.md"} for r in rendered]
-        generated = {f"{r.report.slug}/" for r in rendered}
+        """Home, the topics (or a small site's reports), then the user's own pages (only when mkdocs.yml sets no
+        nav)."""
+        generated = {f"{r.report.slug}/" for r in site.result.rendered} | {"topics/"}
         own = sorted(f.src_uri for f in files.documentation_pages()
                      if f.src_uri != "index.md" and not any(f.src_uri.startswith(g) for g in generated))
-        return [{"Home": "index.md"}, {"Reports": reports}, *own]
+        return navigation(site, own)
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """A report page's body was rendered by the core: hand it over with its table of contents. Every page, ours

@@ -36,7 +36,7 @@ from generator.adapters.zensical_markdown import marker
 from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
 from generator.config import load_site_config, read_mkdocs_yml
 from generator.errors import Problems
-from generator.publish.site import Page, SiteOutput, build_site, new_site_folder, replace_site
+from generator.publish.site import Page, SiteOutput, build_site, navigation, new_site_folder, replace_site
 from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text, permalink_symbol
 
 THEME_DIR = PACKAGE_DIR / "theme"
@@ -86,9 +86,8 @@ def _page_id(page: Page) -> str:
 
 
 def _nav(site: SiteOutput, own_pages: list[str]) -> list[Any]:
-    """Home, the reports by short title, then the desk's own pages (as the MkDocs plugin does)."""
-    reports = [{html_text(r.report.short_title): f"{r.report.slug}/index.md"} for r in site.result.rendered]
-    return [{"Home": "index.md"}, {"Reports": reports}, *own_pages]
+    """Home, the topics (or a small site's reports), then the desk's own pages (as the MkDocs plugin does)."""
+    return navigation(site, own_pages, html_text)
 
 
 def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from generator.history.versions import (
     version_context,
     version_page,
 )
+from generator.i18n import N_, labels
 from generator.publish.feed import FEED_PATH, atom_feed
 from generator.publish.pdf import PdfCache, export_pdfs
 from generator.render.cache import page_context_key
@@ -41,6 +43,7 @@ from generator.sources.bib import PUBLISHED_FIELDS, Source
 from generator.sources.references import csl_item, memo
 
 ASSETS = PACKAGE_DIR / "assets"
+HOME_SCRIPT = "assets/report/home.js"  # the home page's filter; loaded by the home page alone
 STYLESHEETS = {f"assets/report/{name}": ASSETS / name for name in ("kinds.css", "report.css")}
 
 
@@ -181,7 +184,9 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
     history = history or SiteHistory.current(result)
     site_name = result.config.site_name or "Evidence reports"
     files: dict[str, str | bytes | PageOutput] = {
-        "index.md": result.renderer.home_page(result.rendered, site_name, permalink)}
+        "index.md": result.renderer.home_page(result.rendered, site_name, permalink),
+        HOME_SCRIPT: (ASSETS / "home.js").read_bytes(),
+        **result.renderer.topic_pages(result.rendered, permalink)}
     extras = {slug: dict(values) for slug, values in (extra or {}).items()}
     rerated = {r.report.slug: corrections(history.reports.get(r.report.slug)) for r in result.rendered}
     for slug, found in rerated.items():
@@ -228,6 +233,27 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
     if cache:
         cache.flush()
     return files
+
+
+# Up to this many reports, a site without topics lists its reports in the navigation; past it, the home page's
+# list (filtered, sorted) is the way in, and the sidebar stays short.
+NAV_REPORTS = 20
+
+
+def navigation(site: SiteOutput, own_pages: list[str], title: Callable[[str], str] = str) -> list[Any]:
+    """The sidebar when mkdocs.yml sets none, for both engines: Home, then the topics (or, on a small site without
+    topics, the reports by short title), then the desk's own pages. `title` escapes a label for the theme."""
+    words = labels(site.result.config.language)
+    nav: list[Any] = [{title(words.text(N_("Home"))): "index.md"}]
+    topics = sorted((p for p in site.pages if p.startswith("topics/") and p.count("/") == 2),
+                    key=lambda p: site.pages[p].title.casefold())
+    if topics:
+        nav.append({title(words.text(N_("Topics"))): ["topics/index.md", *({title(site.pages[p].title): p}
+                                                                           for p in topics)]})
+    elif 0 < len(site.result.rendered) <= NAV_REPORTS:
+        nav.append({title(words.text(N_("Reports"))): [{title(r.report.short_title): f"{r.report.slug}/index.md"}
+                                                         for r in site.result.rendered]})
+    return [*nav, *own_pages]
 
 
 def listed_in_nav(uri: str) -> bool:

@@ -32,7 +32,7 @@ from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
 from generator.sources.references import FormattedReference, PandocError, ReferenceFormatter, render_inlines
-from generator.urls import report_url
+from generator.urls import report_url, topic_slug
 
 
 def _put_citations(body: str, token: str, rendered: list[str]) -> str:
@@ -515,11 +515,78 @@ class Renderer:
 
     def home_page(self, rendered_reports: list[RenderedReport], site_name: str,
                   permalink: str | None = None) -> PageOutput:
-        """The home page: every report's question, verdict and stamp, newest first as listed."""
+        """The home page: every report's question, verdict and stamp, newest first, with what its filter offers."""
+        reports = newest_first(rendered_reports)
         body = self.env.get_template("home.html").render(
-            reports=rendered_reports, site_name=site_name, h1_id=heading_id(site_name),
+            reports=reports, facets=self.facets(reports), site_name=site_name, h1_id=heading_id(site_name),
             permalink=permalink_macro(permalink), **self.locale_context())
         return PageOutput({"title": site_name}, body, toc_tokens(body))
+
+    def facets(self, reports: list[RenderedReport]) -> dict[str, list[Facet]]:
+        """What the home page's filter offers, each value with how many reports have it: ratings in the scale's
+        order, topics and languages by name (in the site's language)."""
+        words = labels(self.config.language)
+        ratings = Counter(r.report.meta.verdict.rating for r in reports)
+        topics = Counter(slug for r in reports for slug in dict.fromkeys(r.topic_slugs))
+        names = {slug: topic for r in reports for slug, topic in zip(r.topic_slugs, r.report.meta.topics, strict=True)}
+        languages = Counter(r.language for r in reports)
+        site = locale_name(self.config.language)
+        return {
+            "ratings": [Facet(r.id, words.text(r.label), ratings[r.id]) for r in self.config.ratings if ratings[r.id]],
+            "topics": sorted((Facet(slug, names[slug], n) for slug, n in topics.items()), key=lambda f: f.label.casefold()),
+            "languages": sorted((Facet(tag, language_name(tag, site), n) for tag, n in languages.items()),
+                                key=lambda f: f.label.casefold()),
+        }
+
+    def topic_pages(self, rendered_reports: list[RenderedReport], permalink: str | None = None) -> dict[str, PageOutput]:
+        """`topics/index.md`, every topic with its number of reports, and `topics/<slug>/index.md` per topic, its
+        reports newest first; none when no report names a topic."""
+        reports = newest_first(rendered_reports)
+        topics = self.facets(reports)["topics"]
+        if not topics:
+            return {}
+        words = labels(self.config.language)
+        context = {"permalink": permalink_macro(permalink), **self.locale_context()}
+        title = words.text(N_("Topics"))
+        body = self.env.get_template("topic_page.html").render(title=title, topic=None, topics=topics,
+                                                               h1_id=heading_id(title), **context)
+        pages = {"topics/index.md": PageOutput({"title": title, "description": title}, body, toc_tokens(body))}
+        for facet in topics:
+            on_topic = [r for r in reports if facet.value in r.topic_slugs]
+            body = self.env.get_template("topic_page.html").render(title=facet.label, topic=facet, reports=on_topic,
+                                                                   h1_id=heading_id(facet.label), **context)
+            description = words.text(N_("Reports on %(topic)s"), topic=facet.label)
+            pages[f"topics/{facet.value}/index.md"] = PageOutput({"title": facet.label, "description": description},
+                                                                 body, toc_tokens(body))
+        return pages
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One value the home page's filter offers: what the address holds, what the reader sees, how many reports."""
+
+    value: str
+    label: str
+    count: int
+
+
+def newest_first(reports: list[RenderedReport]) -> list[RenderedReport]:
+    """Reports by `checked_on`, newest first; reports checked the same day by question."""
+    by_title = sorted(reports, key=lambda r: r.report.meta.question.casefold())
+    return sorted(by_title, key=lambda r: r.report.meta.checked_on, reverse=True)
+
+
+@lru_cache(maxsize=256)
+def language_name(tag: str, in_locale: str) -> str:
+    """A language's name as the site's readers call it (`de` on an English site: `German`; on a German one:
+    `Deutsch`); the tag itself when Babel knows no name."""
+    from babel import Locale
+
+    try:
+        name = Locale.parse(locale_name(tag)).get_display_name(in_locale)
+    except (ValueError, LookupError):
+        name = None
+    return (name[:1].upper() + name[1:]) if name else tag
 
 
 def permalink_symbol(setting: object) -> str | None:
@@ -863,6 +930,11 @@ class RenderedReport:
     def language(self) -> str:
         """The report's language (`language` in report.yml), else the site's: its labels, dates and CSL terms."""
         return self.report.meta.language or self.config.language or "en"
+
+    @property
+    def topic_slugs(self) -> list[str]:
+        """Each topic's folder under `topics/`, in the order report.yml lists them."""
+        return [topic_slug(t) for t in self.report.meta.topics]
 
     @property
     def sources_accessed(self) -> dt.date | None:

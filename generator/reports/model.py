@@ -124,6 +124,9 @@ class ReportMeta(_Model):
     language: str = Field(default="", pattern=LANGUAGE_TAG,
                           description="The report's language as a BCP 47 tag (`en`, `de`, `pt-BR`); the site's if empty.")
     keywords: list[str] = Field(default_factory=list)
+    topics: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, description="What the report is about, for the home page's filter and the topic pages "
+        "(`vaccines`, `oncology`); a few short words each, shared across reports.")
     verdict: Verdict
     sections: list[Section] = Field(min_length=1)
     claims: list[Claim] = Field(default_factory=list)

@@ -1,0 +1,156 @@
+"""The home page for hundreds of reports: newest first, a plain list without JavaScript, a filter by rating, topic
+and language with a sort whose state lives in the address, topic pages, and a sidebar of topics (both engines)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from bench.home import write_home_project
+from generator.cli import main
+from generator.urls import topic_slug
+
+from .test_browser import ARGS, CHROMIUM, _QuietHandler
+
+
+def test_a_topic_has_one_folder_whatever_its_script_and_case() -> None:
+    assert topic_slug("Public health") == "public-health"
+    assert topic_slug("Онкология") == "онкология"
+    assert topic_slug("COVID-19 / vaccines") == "covid-19-vaccines"
+    assert topic_slug(" — ") == ""
+
+
+def test_topics_are_checked_with_file_and_line(make_project, capsys) -> None:
+    root = make_project()
+    report = root / "content" / "example" / "report.yml"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace("checked_on:", "topics: [Vaccines, vaccines, '—']\nchecked_on:"), encoding="utf-8")
+    assert main(["check", str(root)]) == 1
+    out = "".join(capsys.readouterr())
+    line = text[:text.index("checked_on:")].count("\n") + 1
+    assert f"report.yml:{line}: error: topic `vaccines` is listed twice (as `Vaccines`)" in out
+    assert "topic `—` has no letter or digit" in out
+
+
+def _cards(html: str) -> list[str]:
+    return re.findall(r'<article class="rg-home-report" data-rating="([^"]*)"', html)
+
+
+def _dates(html: str) -> list[str]:
+    section = html[html.index('<div class="rg-home">'):]
+    return re.findall(r'class="rg-home-stamp">[^<]*<time datetime="([\d-]+)"', section)
+
+
+@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+def desk(tmp_path_factory, request):
+    """Twelve reports (ratings, topics, languages and dates spread over them), built with each engine."""
+    if request.param == "zensical":
+        pytest.importorskip("zensical")
+    root = write_home_project(tmp_path_factory.mktemp("home") / "desk", 12)
+    assert main(["build", str(root), "--engine", request.param]) == 0
+    return root, request.param
+
+
+def test_the_home_page_is_a_complete_list_newest_first_without_javascript(desk) -> None:
+    root, _ = desk
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert len(_cards(html)) == 12
+    dates = _dates(html)
+    assert len(dates) == 12 and dates == sorted(dates, reverse=True)
+    assert '<form class="rg-home-filter" hidden' in html  # shown by the script only: without it, the plain list
+    assert '<script src="assets/report/home.js" defer></script>' in html
+    assert (root / "site" / "assets" / "report" / "home.js").is_file()
+    assert "12 reports, newest first" in html
+
+
+def test_each_topic_has_its_page_and_the_sidebar_lists_topics_not_reports(desk) -> None:
+    root, engine = desk
+    home = (root / "site" / "index.html").read_text(encoding="utf-8")
+    topics = set(re.findall(r'href="topics/([^/"]+)/"', home))
+    assert topics and all((root / "site" / "topics" / slug / "index.html").is_file() for slug in topics)
+    index = (root / "site" / "topics" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{slug}/"' in index for slug in topics)
+    vaccines = (root / "site" / "topics" / "vaccines" / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<a href="\.\./\.\./(report-\d+)/">', vaccines)
+    expected = [p.parent.name for p in sorted((root / "content").glob("*/report.yml"))
+                if "Vaccines" in p.read_text(encoding="utf-8").split("topics:")[1].split("\n")[0]]
+    assert sorted(listed) == sorted(expected) and listed
+    dates = _dates(vaccines)
+    assert dates == sorted(dates, reverse=True)
+    nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>', home, re.S)
+    assert nav is not None, engine
+    assert "topics/vaccines/" in nav.group(0) and "report-0001/" not in nav.group(0)
+
+
+def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
+    """Choose a rating and a topic: only matching cards stay, the address says so and a reload restores it; the
+    back button undoes a step; "Show all" clears the filter; the title sort orders the cards; no sideways scroll at
+    320 px."""
+    root, _ = desk
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(root / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    visible = """() => [...document.querySelectorAll('.rg-home-report')].filter(c => !c.hidden)
+        .map(c => [c.dataset.rating, c.dataset.topics, c.dataset.title])"""
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base)
+            page.wait_for_selector("form.rg-home-filter:not([hidden])")
+            assert len(page.evaluate(visible)) == 12
+            rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
+            page.select_option("select[name=rating]", rating)
+            page.select_option("select[name=topic]", "vaccines")
+            shown = page.evaluate(visible)
+            assert shown and all(r == rating and "vaccines" in t.split() for r, t, _ in shown)
+            assert page.url == f"{base}?rating={rating}&topic=vaccines"
+            status = page.text_content(".rg-home-count")
+            assert status == f"Reports shown: {len(shown)} of 12"
+            assert page.get_attribute(".rg-home-count", "aria-live") == "polite"
+            page.reload()
+            page.wait_for_selector("form.rg-home-filter:not([hidden])")
+            assert page.evaluate(visible) == shown
+            assert page.input_value("select[name=topic]") == "vaccines"
+            page.go_back()
+            assert page.url == f"{base}?rating={rating}"
+            assert all(r == rating for r, _, _ in page.evaluate(visible))
+            page.click("form.rg-home-filter button[type=reset]")
+            page.wait_for_function("() => !location.search")
+            assert len(page.evaluate(visible)) == 12
+            page.select_option("select[name=sort]", "title")
+            titles = [t for _, _, t in page.evaluate(visible)]
+            assert titles != [t for _, _, t in shown] and len(titles) == 12
+            assert page.evaluate("(t) => t.every((x, i) => !i || new Intl.Collator('en', {sensitivity: 'base'})"
+                                 ".compare(t[i - 1], x) <= 0)", titles)
+            assert page.url == f"{base}?sort=title"
+            page.goto(base + "?topic=no-such-topic&rating=<b>")
+            page.wait_for_selector("form.rg-home-filter:not([hidden])")
+            assert len(page.evaluate(visible)) == 12  # an unknown value in the address is no filter
+            page.set_viewport_size({"width": 320, "height": 800})
+            page.goto(base + "?topic=vaccines")
+            page.wait_for_selector("form.rg-home-filter:not([hidden])")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+def test_an_empty_site_has_a_home_page_without_a_filter(make_project, tmp_path: Path) -> None:
+    root = make_project()
+    for path in sorted((root / "content").rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    (root / "bib" / "sources.bib").write_text("", encoding="utf-8")
+    assert main(["build", str(root), "--no-pdf"]) == 0
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "rg-home-filter" not in html and "home.js" not in html and not (root / "site" / "topics").exists()
