@@ -8,6 +8,7 @@ the diff of tests/golden/ before committing.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -118,7 +119,13 @@ def test_compare_reports_lists_claims_sources_verdict_and_sections(repo) -> None
     assert [s.key for s in d13.sources_added] == ["delta2026"] and [s.key for s in d13.sources_removed] == ["gamma2025"]
     assert [t.label for t in d13.texts] == ["Executive summary", "The evidence"]
     page = changes_page_output(history, 3, result.renderer).html
-    assert "<del>[@alpha2025; @gamma2025].</del>" in page and "<ins>[@alpha2025]. A fact-check" in page
+    # readers see the text as each version's page printed it: citations as their numbers, never `[@key]`
+    assert '<del><span class="rg-sr">[deleted: </span>[2, 3]<span class="rg-sr">]</span></del>' in page
+    shown = re.sub(r'<span class="rg-sr">[^<]*</span>', "", page)
+    assert "see also <del>[2, 3]</del> <ins>[2]</ins>." in shown and "@alpha2025" not in page
+    assert "<ins>[1]. A fact-check found the claim misleading [3].</ins>" in shown
+    source = compare_reports(history.versions[1].rendered, history.versions[3].rendered)  # `report diff`: the source
+    assert any("[@alpha2025; @gamma2025]" in p.body for t in source.texts for h in t.hunks() for p in h.pieces)
 
 
 def test_renamed_sections_and_removed_claims_are_named(make_project) -> None:
@@ -184,3 +191,60 @@ def test_report_diff_stays_short_enough_for_a_pr_comment(repo) -> None:
     report.texts = report.texts * 2000
     text = markdown_summary([report], "a", "b")
     assert len(text) < MARKDOWN_LIMIT and "Left out to keep this comment short" in text
+
+
+# -- rendered text, block by block (the "what changed" page) --------------------------------------
+
+
+def test_a_reader_sees_text_not_markdown_and_citations_as_their_numbers() -> None:
+    from generator.history.diff import block_diff, html_blocks
+
+    old = '<p>The trial <em>started</em> <span class="rg-cite">[<a href="#ref-a">1</a>]</span> in 2025.</p>'
+    new = ('<p>The trial <em>began</em> <span class="rg-cite">[<a href="#ref-a">2</a><span class="rg-cite-between">, '
+           '<a href="#ref-b">3</a>, </span><span aria-hidden="true">–</span><a href="#ref-c">4</a>]</span> in 2025.</p>')
+    assert [b.cells for b in html_blocks(new)] == [("The trial began [2–4] in 2025.",)]  # as printed
+    diff = block_diff("Text", old, new)
+    assert diff is not None
+    [change] = diff.changes
+    [hunk] = change.hunks(0)
+    marked = [(p.op, p.body) for p in hunk.pieces if p.op != "equal"]
+    assert marked == [("delete", "started [1]"), ("insert", "began [2–4]")]
+    assert "*" not in str(diff.changes) and "@" not in str(diff.changes)
+
+
+def test_lists_and_tables_are_compared_item_by_item_and_cell_by_cell() -> None:
+    from generator.history.diff import block_diff
+
+    table = "<table><tr><th>Trial</th><th>Phase</th></tr><tr><td>A</td><td>{}</td></tr><tr><td>B</td><td>II</td></tr>{}</table>"
+    old = "<p>Intro.</p><ul><li>one</li><li>two</li></ul>" + table.format("I", "")
+    new = "<p>Intro.</p><ul><li>one</li><li>two</li><li>three</li></ul>" + table.format("I/II", "<tr><td>C</td><td>I</td></tr>")
+    diff = block_diff("Text", old, new)
+    assert diff is not None
+    ops = [(c.kind, c.op, c.cells) for c in diff.changes]
+    assert ("li", "insert", ("three",)) in ops and ("li", "equal", ("two",)) in ops
+    assert ("row", "insert", ("C", "I")) in ops
+    [row] = [c for c in diff.changes if c.kind == "row" and c.op == "changed"]
+    assert row.cells == ("A", "I/II") and row.diffs[0] is None and row.diffs[1] is not None
+    assert [r.kind for r in diff.runs] == ["li", "row"]  # one list, one table; the intro left out as unchanged
+    assert (diff.inserted_words, diff.deleted_words) == (4, 1)  # three, C, I, I/II; I
+
+
+def test_a_changes_page_shows_a_changed_table_as_a_table(tmp_path) -> None:
+    """The page renders the runs: table rows in a table with their cells, inserted and deleted text with words a
+    screen reader says ("[inserted: …]"), never only colour or strike-through."""
+    from generator.config import SiteConfig
+    from generator.history.diff import RatingRef, ReportDiff, block_diff, changes_page
+    from generator.render.report import Renderer
+
+    text = block_diff("Evidence", "<table><tr><td>A</td><td>1</td></tr></table>",
+                      "<table><tr><td>A</td><td>2</td></tr><tr><td>B</td><td>3</td></tr></table>", "text-x")
+    assert text is not None
+    diff = ReportDiff("x", "X", "changed", 1, 2, texts=[text], scale=SiteConfig().ratings)
+    diff.old_checked_on = diff.new_checked_on = __import__("datetime").date(2026, 1, 1)
+    diff.old_rating = diff.new_rating = RatingRef("unproven", "Unproven", SiteConfig().rating("unproven"))
+    renderer = Renderer(SiteConfig(), None, None)  # type: ignore[arg-type]
+    html = changes_page(renderer, diff, {"old": "../", "new": "./", "report": "../../"}, True).html
+    start = html.index('<table class="rg-diff-table">')
+    table = html[start:html.index("</table>", start)]
+    assert '<tr class="rg-diff-changed"><td>A</td><td><del><span class="rg-sr">[deleted: </span>1' in table
+    assert '<tr class="rg-diff-insert"><td><ins><span class="rg-sr">[inserted: </span>B' in table

@@ -8,21 +8,23 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Literal
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator.config import Rating, SiteConfig
 from generator.errors import inert
 from generator.i18n import N_, labels
-from generator.render.report import PageOutput, RenderedReport, Renderer, permalink_macro, toc_tokens
+from generator.render.report import PageOutput, RenderedClaim, RenderedReport, Renderer, permalink_macro, toc_tokens
 from generator.reports.model import Claim, Report, Revision
 
 Op = Literal["equal", "delete", "insert"]
 PARAGRAPH = "¶"
 _CITATION = r"\[[^\[\]\n]*@[^\[\]\n]*\]"
 _WORD = r"\w+(?:['’.,:/-]\w+)*"
-_TOKEN = re.compile(rf"{_CITATION}|{_WORD}|\S")
+_PRINTED_CITATION = r"\[\d[\d–, ]*\]"  # a citation as a numeric style prints it: `[3]`, `[2–4]`, `[1, 5]`
+_TOKEN = re.compile(rf"{_CITATION}|{_PRINTED_CITATION}|{_WORD}|\S")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
 PAGE_CONTEXT = 12
 MARKDOWN_CONTEXT = 6
@@ -200,6 +202,234 @@ def text_diff(label: str, old: str | None, new: str | None, anchor: str = "", ol
     return TextDiff(label, status, _groups(old_tokens, new_tokens), anchor, old_label if old_label != label else "")
 
 
+# -- rendered text, block by block (the page's "what changed") -----------------------------------
+# A rendered text (HTML with its citations as printed) read into blocks — paragraphs, list items, table rows — and
+# two versions compared block by block, then word by word inside the blocks that changed. `report diff` (for
+# editors) keeps comparing the Markdown source.
+
+BlockKind = Literal["p", "li", "row"]
+_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote", "pre", "div", "tr", "caption",
+           "figcaption", "ul", "ol", "table", "dl", "article", "section"}
+_HIDDEN = {"rg-cite-between", "headerlink", "rg-visually-hidden"}  # read out or shown on focus, not printed
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, a list item or a table row (its cells), as text."""
+
+    kind: BlockKind
+    cells: tuple[str, ...]
+    header: bool = False  # a table row of <th> cells
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.cells)
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.text: list[str] = []
+        self.cells: list[str] | None = None
+        self.header = False
+        self.hidden = 0  # depth inside an element whose text is not printed
+        self.stack: list[tuple[str, bool]] = []
+        self.marker = ""  # set inside a list item
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self.text).split())
+        self.text = []
+        if self.cells is not None:
+            return
+        if text:
+            self.blocks.append(Block("li" if self.marker else "p", (text,)))
+        self.marker = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = set((dict(attrs).get("class") or "").split())
+        hidden = bool(classes & _HIDDEN) or dict(attrs).get("aria-hidden") == "true" and tag != "span"
+        if tag in ("br", "img", "hr", "input", "meta", "link"):
+            if tag == "br":
+                self.text.append(" ")
+            return
+        self.stack.append((tag, hidden))
+        if hidden:
+            self.hidden += 1
+            return
+        if tag in ("ul", "ol"):
+            self._flush()
+        elif tag == "li":
+            self._flush()
+            self.marker = "•"
+        elif tag == "tr":
+            self._flush()
+            self.cells, self.header = [], True
+        elif tag in ("td", "th") and self.cells is not None:
+            self.text = []
+            self.header = self.header and tag == "th"
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("br", "img", "hr", "input", "meta", "link"):
+            return
+        while self.stack:
+            open_tag, hidden = self.stack.pop()
+            if hidden:
+                self.hidden -= 1
+            if open_tag == tag:
+                break
+        if self.hidden:
+            return
+        if tag in ("td", "th") and self.cells is not None:
+            self.cells.append(" ".join("".join(self.text).split()))
+            self.text = []
+        elif tag == "tr" and self.cells is not None:
+            cells, self.cells = self.cells, None
+            if any(cells):
+                self.blocks.append(Block("row", tuple(cells), self.header))
+        elif tag in ("ul", "ol") or tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.text.append(data)
+
+
+def html_blocks(markup: str) -> list[Block]:
+    """Rendered HTML as the blocks a reader sees: text only, citations as printed (`[2–4]`, not the numbers read
+    out in between), list items with their marker, table rows by cell."""
+    reader = _Reader()
+    reader.feed(markup)
+    reader.close()
+    reader._flush()
+    return reader.blocks
+
+
+@dataclass
+class BlockChange:
+    """One block of the comparison: unchanged (context), added, removed, or changed (a word diff per cell)."""
+
+    kind: BlockKind
+    op: Literal["equal", "insert", "delete", "changed", "gap"]
+    cells: tuple[str, ...] = ()
+    diffs: tuple[TextDiff | None, ...] = ()  # "changed": per cell, None where the cell reads the same
+    header: bool = False
+
+    def hunks(self, index: int) -> list[Hunk]:
+        diff = self.diffs[index]
+        return diff.hunks(PAGE_CONTEXT if self.kind == "p" else 10_000) if diff else []
+
+
+@dataclass
+class BlockRun:
+    """Consecutive blocks the page shows in one container: a list, a table, or paragraphs."""
+
+    kind: BlockKind | Literal["gap"]
+    blocks: list[BlockChange] = field(default_factory=list)
+
+
+def _cell_diff(old: str, new: str) -> TextDiff | None:
+    if old == new:
+        return None
+    return TextDiff("", "changed", _groups(tokenize(old), tokenize(new)))
+
+
+def _pair(old: Block, new: Block) -> BlockChange | None:
+    """Two blocks shown as one changed block (a word diff), when they are the same kind and shape."""
+    if old.kind != new.kind or len(old.cells) != len(new.cells):
+        return None
+    return BlockChange(new.kind, "changed", new.cells, tuple(_cell_diff(a, b) for a, b in zip(old.cells, new.cells,
+                                                                                            strict=True)), new.header)
+
+
+@dataclass
+class BlockDiff(TextDiff):
+    """A text compared as rendered, block by block (the page's "what changed"); `groups` stays empty."""
+
+    changes: list[BlockChange] = field(default_factory=list)
+
+    @property
+    def inserted_words(self) -> int:
+        return sum(_block_words(c, inserted=True) for c in self.changes)
+
+    @property
+    def deleted_words(self) -> int:
+        return sum(_block_words(c, inserted=False) for c in self.changes)
+
+    @property
+    def runs(self) -> list[BlockRun]:
+        """The changes grouped for the page: a table's rows in one table, a list's items in one list, unchanged
+        stretches as one gap."""
+        runs: list[BlockRun] = []
+        for change in self.changes:
+            kind = "gap" if change.op == "gap" else change.kind
+            if runs and runs[-1].kind == kind and kind in ("li", "row"):
+                runs[-1].blocks.append(change)
+            else:
+                runs.append(BlockRun(kind, [change]))
+        return runs
+
+    def hunks(self, context: int = PAGE_CONTEXT) -> list[Hunk]:
+        return [h for c in self.changes if c.op == "changed" for i in range(len(c.cells)) for h in c.hunks(i)]
+
+
+def _block_words(change: BlockChange, inserted: bool) -> int:
+    if change.op in ("insert", "delete"):
+        if (change.op == "insert") != inserted:
+            return 0
+        return sum(1 for cell in change.cells for t in tokenize(cell) if _is_word(t))
+    return sum((d.inserted_words if inserted else d.deleted_words) for d in change.diffs if d)
+
+
+def block_diff(label: str, old: str | None, new: str | None, anchor: str = "", old_label: str = "",
+               context: int = 1) -> BlockDiff | None:
+    """Two rendered texts (HTML) compared as a reader reads them; None when they read the same. Unchanged blocks
+    next to a change are kept as context (`context` on each side), longer unchanged stretches become one gap."""
+    old_blocks = html_blocks(old) if old else []
+    new_blocks = html_blocks(new) if new else []
+    if old_blocks == new_blocks and old_label in ("", label):
+        return None
+    if not old_blocks and not new_blocks:
+        return None
+    status: Literal["changed", "added", "removed"] = "added" if old is None else "removed" if new is None else "changed"
+    matcher = difflib.SequenceMatcher(None, [(b.kind, b.cells) for b in old_blocks],
+                                      [(b.kind, b.cells) for b in new_blocks], autojunk=False)
+    changes: list[BlockChange] = []
+    opcodes = matcher.get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            same = new_blocks[j1:j2]
+            head = same[:context] if index > 0 else []
+            tail = same[-context:] if index < len(opcodes) - 1 and len(same) > len(head) else []
+            if len(same) > len(head) + len(tail):
+                changes += [BlockChange(b.kind, "equal", b.cells, header=b.header) for b in head]
+                changes.append(BlockChange("p", "gap"))
+                changes += [BlockChange(b.kind, "equal", b.cells, header=b.header) for b in tail]
+            else:
+                changes += [BlockChange(b.kind, "equal", b.cells, header=b.header) for b in same]
+            continue
+        olds, news = old_blocks[i1:i2], new_blocks[j1:j2]
+        paired = 0
+        while paired < min(len(olds), len(news)):
+            pair = _pair(olds[paired], news[paired])
+            if pair is None:
+                break
+            similarity = difflib.SequenceMatcher(None, olds[paired].text, news[paired].text, autojunk=False).ratio()
+            if similarity < 0.3:  # a different block in the same place: shown as removed and added
+                break
+            changes.append(pair)
+            paired += 1
+        changes += [BlockChange(b.kind, "delete", b.cells, header=b.header) for b in olds[paired:]]
+        changes += [BlockChange(b.kind, "insert", b.cells, header=b.header) for b in news[paired:]]
+    if changes and changes[0].op == "gap":
+        changes.pop(0)
+    if changes and changes[-1].op == "gap":
+        changes.pop()
+    return BlockDiff(label, status, [], anchor, old_label if old_label != label else "", changes=changes)
+
+
 # -- the structured comparison ------------------------------------------------------------------
 
 
@@ -321,6 +551,47 @@ def _claim_fields(claim: Claim) -> list[tuple[str, str]]:
             (N_("Sources"), ", ".join(f"[@{k}]" for k in claim.sources)), (N_("Explanation"), claim.explanation)]
 
 
+def _rendered_claim_fields(claim: RenderedClaim) -> list[tuple[str, str]]:
+    """A claim's fields as its page shows them (HTML, citations as printed), in `_claim_fields`' order."""
+    appeared = claim.claim.first_appeared
+    where = ", ".join(filter(None, [appeared.date.isoformat() if appeared and appeared.date else "",
+                                    str(escape(appeared.where)) if appeared and appeared.where else "",
+                                    str(claim.appeared_source)]))
+    return [(N_("Claim"), str(claim.text)), (N_("Claimed by"), str(escape(claim.claim.claimant))),
+            (N_("First appeared"), where), (N_("Sources"), str(claim.sources)),
+            (N_("Explanation"), str(claim.explanation))]
+
+
+def _rendered_texts(rendered: RenderedReport) -> list[tuple[str, str, str]]:
+    """(key, label, HTML) of every prose part as the page shows it, keyed as `_texts` keys the source."""
+    meta = rendered.report.meta
+    sections = iter(rendered.sections)
+    bottom = iter(rendered.bottom_line.prose)
+    parts = []
+    summary_done = False
+    for section in meta.sections:
+        if section.kind == "summary" and not summary_done and rendered.summary is not None:
+            html_text = str(rendered.summary.html)
+            summary_done = True
+        elif section.kind == "bottom-line":
+            html_text = str(next(bottom, ""))
+        else:
+            html_text = str(next(sections).html)
+        parts.append((f"section:{section.file}", section.title, html_text))
+    parts.append(("bottom-line", N_("Bottom line"), str(rendered.bottom_line.conclusion)))
+    parts.append(("would-change", N_("What would change the assessment"), str(rendered.bottom_line.would_change)))
+    for narrative in rendered.narratives:
+        by = narrative.narrative.promoted_by
+        text = (f"<p>{escape(by)}</p>" if by else "") + str(narrative.summary)
+        label = labels(rendered.language).text(N_("Narrative: %(title)s"), title=narrative.narrative.title)
+        parts.append((f"narrative:{narrative.narrative.title}", label, text))
+    if rendered.follow_up:
+        parts.append(("follow-up", N_("Follow-up questions"), "".join(f"<p>{q}</p>" for q in rendered.follow_up)))
+    if rendered.disclaimer:
+        parts.append(("disclaimer", N_("Disclaimer"), str(rendered.disclaimer)))
+    return parts
+
+
 def _texts(report: Report) -> list[tuple[str, str, str]]:
     """(key, label, text) of every prose part of a report, in reading order."""
     meta = report.meta
@@ -358,8 +629,12 @@ def _sources(rendered: RenderedReport) -> dict[str, SourceRef]:
             for e in rendered.references}
 
 
-def compare_reports(old: RenderedReport | None, new: RenderedReport | None, files: Sequence[str] = ()) -> ReportDiff:
-    """The structured comparison of two rendered versions of one report (either may be missing)."""
+def compare_reports(old: RenderedReport | None, new: RenderedReport | None, files: Sequence[str] = (),
+                    rendered: bool = False) -> ReportDiff:
+    """The structured comparison of two rendered versions of one report (either may be missing): of their
+    Markdown source for editors (`report diff`), or, with `rendered`, of the text as each version's page showed
+    it, block by block (the "what changed" page)."""
+    differ = block_diff if rendered else text_diff
     either = new or old
     assert either is not None
     slug = either.report.slug
@@ -386,7 +661,12 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
     diff.revisions = sorted((r for r in n.revisions if old_versions.get(r.version) != r), key=lambda r: r.version)
     diff.old_rating = _rating(old.config, o.verdict.rating)
     diff.new_rating = _rating(new.config, n.verdict.rating)
-    diff.verdict_text = text_diff(N_("Verdict"), o.verdict.text, n.verdict.text, "text-verdict")
+    if rendered:
+        diff.verdict_text = block_diff(N_("Verdict"), str(old.verdict), str(new.verdict), "text-verdict")
+    else:
+        diff.verdict_text = text_diff(N_("Verdict"), o.verdict.text, n.verdict.text, "text-verdict")
+    old_shown = {c.claim.id: c for c in old.claims}
+    new_shown = {c.claim.id: c for c in new.claims}
 
     old_claims = {c.id: c for c in o.claims}
     new_claims = {c.id: c for c in n.claims}
@@ -397,8 +677,13 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
         before = old_claims.get(claim.id)
         if before is None:
             continue
-        fields = [d for (label, a), (_, b) in zip(_claim_fields(before), _claim_fields(claim), strict=True)
-                  if (d := text_diff(label, a or None, b or None, f"claim-{claim.id}-{_anchor(label)[5:]}")) is not None]
+        if rendered and claim.id in old_shown and claim.id in new_shown:
+            pairs = zip(_rendered_claim_fields(old_shown[claim.id]), _rendered_claim_fields(new_shown[claim.id]),
+                        strict=True)
+        else:
+            pairs = zip(_claim_fields(before), _claim_fields(claim), strict=True)
+        fields = [d for (label, a), (_, b) in pairs
+                  if (d := differ(label, a or None, b or None, f"claim-{claim.id}-{_anchor(label)[5:]}")) is not None]
         claim_change = ClaimChange(claim.id, claim.claim, _rating(old.config, before.rating),
                                    _rating(new.config, claim.rating), fields)
         if claim_change.rerated or claim_change.fields:
@@ -411,20 +696,21 @@ def compare_reports(old: RenderedReport | None, new: RenderedReport | None, file
     new_fields = {e.source.key: e.source.fields for e in new.references}
     diff.sources_updated = [s for k, s in new_sources.items() if k in old_fields and old_fields[k] != new_fields[k]]
 
-    old_parts, new_parts = _texts(old.report), _texts(new.report)
+    old_parts, new_parts = (_rendered_texts(old), _rendered_texts(new)) if rendered else \
+        (_texts(old.report), _texts(new.report))
     matched = _match_sections(old_parts, new_parts)
     old_by_key = {k: (label, text) for k, label, text in old_parts}
     for key, label, text in new_parts:
         if key in matched:
             old_label, old_text = old_by_key[matched[key]]
-            change = text_diff(label, old_text, text, _anchor(key), old_label)
+            change = differ(label, old_text, text, _anchor(key), old_label)
         else:
-            change = text_diff(label, None, text, _anchor(key))
+            change = differ(label, None, text, _anchor(key))
         if change is not None:
             diff.texts.append(change)
     for key, label, text in old_parts:
         if key not in matched.values():
-            removed = text_diff(label, text, None, _anchor(key))
+            removed = differ(label, text, None, _anchor(key))
             if removed is not None:
                 diff.texts.append(removed)
     if not diff.content_changed and not files:

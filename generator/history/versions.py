@@ -392,10 +392,10 @@ def latest_version_page(history: ReportHistory) -> str:
 
 
 def version_diff(history: ReportHistory, number: int) -> ReportDiff:
-    """What changed from version N-1 to N (compared once per build)."""
+    """What changed from version N-1 to N as readers saw it (compared once per build)."""
     if number not in history.diffs:
         history.diffs[number] = compare_reports(history.versions[number - 1].rendered,
-                                                history.versions[number].rendered)
+                                                history.versions[number].rendered, rendered=True)
     return history.diffs[number]
 
 
