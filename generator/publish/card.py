@@ -92,33 +92,64 @@ def _charset(text: str) -> str:
 
 
 def _fc(*args: str) -> list[str]:
+    """The output lines of `fc-match`, `fc-list` or `fc-query` (fixed arguments, no shell); none if it fails."""
     try:
-        done = subprocess.run(["fc-match" if args[0] == "match" else "fc-list", *args[1:]], capture_output=True,
+        done = subprocess.run([f"fc-{args[0]}", *args[1:]], capture_output=True,
                               timeout=FC_TIMEOUT, check=False, text=True)
     except (OSError, subprocess.SubprocessError):
         return []
     return [line for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
 
 
-@lru_cache(maxsize=256)
-def find_font(text: str, bold: bool = False, language: str = "") -> tuple[str, int, bool]:
-    """(file, face index, whether it has every character of `text`): the font fontconfig prefers for sans-serif
-    text in `language` among those that cover all of `text`; its first choice when none does (missing characters
-    then show as boxes). NoFont when fontconfig finds nothing Pillow can open."""
+@lru_cache(maxsize=64)
+def _ranked(bold: bool, lang: str) -> tuple[tuple[str, int], ...]:
+    """The font files fontconfig prefers for sans-serif text in `lang`, best first (those Pillow can open)."""
     weight = ":weight=bold" if bold else ""
-    lang = f":lang={locale_name(language).split('_')[0]}" if language else ""
-    charset = _charset(text)
-    covering = {line.split("|")[0] for line in _fc("list", f":charset={charset}", "--format", "%{file}|\n")} \
-        if charset else None
     ranked: list[tuple[str, int]] = []
-    for line in _fc("match", "-s", f"sans-serif{weight}{lang}", "--format", "%{file}|%{index}\n"):
+    for line in _fc("match", "-s", f"sans-serif{weight}{f':lang={lang}' if lang else ''}", "--format",
+                    "%{file}|%{index}\n"):
         file, _, face = line.partition("|")
         if file.lower().endswith(FONT_SUFFIXES) and Path(file).is_file():
             ranked.append((file, int(face) if face.isdigit() else 0))
+    return tuple(ranked)
+
+
+@lru_cache(maxsize=64)
+def _coverage(file: str, index: int) -> tuple[tuple[int, int], ...]:
+    """The code point ranges a font file has glyphs for, as fontconfig reads them."""
+    found: list[tuple[int, int]] = []
+    for line in _fc("query", "-i", str(index), "-f", "%{charset}\n", file)[:1]:
+        for item in line.split():
+            first, _, last = item.partition("-")
+            try:
+                found.append((int(first, 16), int(last or first, 16)))
+            except ValueError:
+                continue
+    return tuple(found)
+
+
+def _covers(ranges: tuple[tuple[int, int], ...], text: str) -> bool:
+    return all(any(a <= ord(c) <= b for a, b in ranges) for c in set(text) if not c.isspace())
+
+
+@lru_cache(maxsize=256)
+def _covering(charset: str) -> frozenset[str]:
+    return frozenset(line.split("|")[0] for line in _fc("list", f":charset={charset}", "--format", "%{file}|\n"))
+
+
+def find_font(text: str, bold: bool = False, language: str = "") -> tuple[str, int, bool]:
+    """(file, face index, whether it has every character of `text`): the font fontconfig prefers for sans-serif
+    text in `language` when it has them all (the usual case, checked against its character map without another
+    query), else the best-ranked one that does, else the first choice (missing characters then show as boxes).
+    NoFont when fontconfig finds nothing Pillow can open."""
+    ranked = _ranked(bold, locale_name(language).split("_")[0] if language else "")
     if not ranked:
         raise NoFont("fontconfig found no font (install fonts-dejavu-core or fonts-noto-core: scripts/system-deps.sh)")
+    if _covers(_coverage(*ranked[0]), text):
+        return ranked[0][0], ranked[0][1], True
+    covering = _covering(_charset(text))
     for file, index in ranked:
-        if covering is None or file in covering:
+        if file in covering:
             return file, index, True
     return ranked[0][0], ranked[0][1], False
 
