@@ -322,7 +322,16 @@ def preflight(root: Path) -> Problems:
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*\n", re.S)
 # Front-matter keys a page may not set: `template` picks the theme template that renders it, and Material's
 # redirect.html puts `location` into script (a page could run script, or redirect readers off the desk's site).
-RESERVED_META = ("template",)
+# `report_share` is a generated page's link-preview and index data (canonical address, `noindex`): a page of the
+# desk's own could point search engines and link previews elsewhere with it.
+RESERVED_META = ("template", "report_share")
+_RESERVED_WHY = {
+    "template": ("it chooses the theme template that renders the page (Material's redirect.html runs the page's "
+                 "`location` as script)", "remove it; templates are chosen in mkdocs.yml and theme overrides, which "
+                 "are reviewed as code"),
+    "report_share": ("it carries the link-preview and search-index data of generated pages",
+                     "remove it; a page's preview is made from its `title` and `description`"),
+}
 THEME_PATH_META = ("icon",)  # values a theme turns into a template path: names like `material/alert`, nothing else
 _THEME_PATH = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 
@@ -380,10 +389,8 @@ def _check_docs_page(path: Path, docs: Path, root: Path, problems: Problems, san
     for key in RESERVED_META if sanitize else ():
         if key in meta:
             problems.error(path, 2 + next((i for i, line in enumerate(text.split("\n")[1:]) if line.startswith(key)), 0),
-                           f"a page may not set `{key}`: it chooses the theme template that renders the page "
-                           "(Material's redirect.html runs the page's `location` as script)",
-                           "remove it; templates are chosen in mkdocs.yml and theme overrides, which are reviewed as "
-                           "code", code="reserved-meta")
+                           f"a page may not set `{key}`: {_RESERVED_WHY[key][0]}", _RESERVED_WHY[key][1],
+                           code="reserved-meta")
 
 
 def check_docs(root: Path, config: SiteConfig, problems: Problems, trusted: AbstractSet[str] = frozenset()) -> None:

@@ -46,6 +46,14 @@ DEFAULT_RATINGS = [
 ]
 
 
+def rating_hue(rating_id: str, scale: list[Rating]) -> int:
+    """The hue of a rating's badge: 120 (green) for the best of the scale down to 0 (red) for the worst; the page's
+    badges, the share card and the PDF all paint with it (`hsl(hue, 55%, 30%)`)."""
+    ids = [r.id for r in scale]
+    position = ids.index(rating_id) if rating_id in ids else 0
+    return int(round(120 * (1 - position / ((len(ids) - 1) or 1))))
+
+
 class ServiceSettings(BaseModel):
     """Where `report sources` and `report links` send requests, and how politely (`services:` under the plugin).
 
@@ -81,6 +89,12 @@ class ServiceSettings(BaseModel):
         return value.rstrip("/")
 
 
+# `domain,date` or `mailbox@domain,date`, as RFC 4151 writes a tag's authority (lowercase, date YYYY[-MM[-DD]]).
+FEED_AUTHORITY = r"^((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z0-9]|[a-z0-9._%+-]+@(?:[a-z0-9-]+\.)+[a-z0-9-]+)" \
+    r",\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?$|^$"
+DEFAULT_TAG_YEAR = 2026  # the date of the default tag authority: fixed, so ids never change with the calendar
+
+
 class SiteConfig(BaseModel):
     """Settings under `plugins: - report:` in mkdocs.yml."""
 
@@ -101,6 +115,9 @@ class SiteConfig(BaseModel):
     published_fields: list[str] = Field(default_factory=list)
     site_name: str = ""
     site_url: str = Field(default="", pattern=r"^(https?://[^\s\"'<>`]+)?$")  # links in pages, PDFs and the feed
+    # The tag URI authority (RFC 4151) of the feed's ids: a domain or e-mail address the desk owns and a date it owned
+    # it on (`example.org,2026`). Ids never come from site_url, so setting or moving the site keeps them.
+    feed_authority: str = Field(default="", pattern=FEED_AUTHORITY)
     services: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @field_validator("ratings")
@@ -113,6 +130,16 @@ class SiteConfig(BaseModel):
 
     def rating(self, rating_id: str) -> Rating | None:
         return next((r for r in self.ratings if r.id == rating_id), None)
+
+    @property
+    def tag_authority(self) -> str:
+        """`feed_authority`, or a default that depends only on the site's name: `<name>.evidence-desk.invalid,2026`
+        (`.invalid` is reserved: no one else can mint tags under it). Set `feed_authority` once to keep the ids
+        when the site is renamed."""
+        if self.feed_authority:
+            return self.feed_authority
+        name = re.sub(r"[^a-z0-9]+", "-", (self.site_name or "reports").lower()).strip("-")[:63].strip("-")
+        return f"{name or 'reports'}.evidence-desk.invalid,{DEFAULT_TAG_YEAR}"
 
 
 class _LenientLoader(yaml.SafeLoader):

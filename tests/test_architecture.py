@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"sources", "sources.bib", "sources.resolved", "reports", "reports.model"},  # .bib → Source; report.yml → Report
     {"reproducible"},  # build dates from git or content
     {"sources.references", "render", "render.report", "render.cache"},  # citations resolved, HTML
-    {"publish", "publish.pdf"},
+    {"publish", "publish.pdf", "publish.card"},
     {"build"},  # load → validate → render
     {"history", "history.diff", "history.versions"},  # earlier versions, what changed
     {"publish.feed"},

@@ -76,7 +76,8 @@ def test_every_rerated_claim_and_verdict_carries_its_marker_after_an_update(hist
 
 def test_claimreview_says_when_and_how_a_rating_was_corrected(history_repo: Path) -> None:
     files = _site(history_repo)
-    reviews = {r["url"].rsplit("#", 1)[1]: r for r in _jsonld(files["example/index.md"].html)}  # type: ignore[union-attr]
+    reviews = {r["url"].rsplit("#", 1)[1]: r for r in _jsonld(files["example/index.md"].html)  # type: ignore[union-attr]
+               if r["@type"] == "ClaimReview"}
     first = reviews["claim-first-claim"]
     assert first["dateModified"] == "2026-02-03"
     assert first["correction"] == [{"@type": "CorrectionComment", "datePublished": "2026-02-03",

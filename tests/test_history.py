@@ -134,7 +134,8 @@ def test_feed_uses_absolute_urls_when_site_url_is_set(make_project) -> None:
     assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "https://reports.example.org/feed.xml"
     [entry] = feed.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}link").get("href") == "https://reports.example.org/example/v1/"
-    assert entry.findtext(f"{ATOM}id") == "https://reports.example.org/example/v1/"
+    # ids are tag URIs, never addresses: the same with or without site_url (tests/test_share.py)
+    assert entry.findtext(f"{ATOM}id") == "tag:test-reports.evidence-desk.invalid,2026:example/v1"
 
 
 def test_latest_version_page_exists_without_git_and_old_versions_are_skipped_with_a_warning(built, tmp_path,

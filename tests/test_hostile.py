@@ -224,7 +224,8 @@ def test_json_ld_keeps_the_original_text_and_cannot_end_its_script(hostile_site:
     text = (hostile_site / "example" / "index.html").read_text(encoding="utf-8")
     [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, flags=re.S)
     assert "<" not in block and "\u2028" not in block  # `</script>`, `<!--` and line separators are \u-escaped
-    [review] = json.loads(block)
+    article, review = json.loads(block)
+    assert article["@type"] == "Article" and article["headline"] == "Q " + P
     assert review["itemReviewed"]["author"]["name"] == "CL " + P
     assert review["author"] == [{"@type": "Person", "name": "A " + P}]
     assert P in review["claimReviewed"]  # from the code span: verbatim, although the prose around it is sanitised

@@ -129,7 +129,7 @@ def test_building_without_site_url_says_what_readers_lose(make_project, capsys) 
 
     root = make_project()
     assert main(["build", str(root), "--no-pdf"]) == 0
-    assert "warning: site_url is not set, so \"Cite this report\"" in capsys.readouterr().err
+    assert "warning: site_url is not set, so link previews" in capsys.readouterr().err
     root.joinpath("mkdocs.yml").write_text(MINIMAL_MKDOCS.replace("docs_dir: docs", "site_url: https://example.org/\n"
                                                                   "docs_dir: docs"), encoding="utf-8")
     assert main(["build", str(root), "--no-pdf"]) == 0

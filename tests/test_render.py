@@ -98,8 +98,13 @@ def test_golden_report_page(make_project) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(page.html, encoding="utf-8")
     assert page.html == golden.read_text(encoding="utf-8")
-    assert page.meta == {"title": "Example", "description": "Does the example hold up?"}
-    assert page.front_matter() == '---\ntitle: "Example"\ndescription: "Does the example hold up?"\n---\n'
+    # Share data for the theme's <head>: the question, the verdict as plain text, dates from the revisions; no card
+    # (the site layer draws it) and no address (the theme adds the page's own, canonical, address).
+    share = {"type": "article", "title": "Does the example hold up?", "description": "Not yet.", "locale": "en_US",
+             "published_time": "2026-01-27", "modified_time": "2026-01-27", "authors": ["Test desk"]}
+    assert page.meta == {"title": "Example", "description": "Does the example hold up?", "report_share": share}
+    assert page.front_matter().startswith('---\ntitle: "Example"\ndescription: "Does the example hold up?"\n'
+                                          'report_share: {"type": "article", ')
 
 
 def test_page_headings_become_the_table_of_contents_with_permalinks(make_project) -> None:

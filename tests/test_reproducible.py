@@ -35,7 +35,7 @@ def hashes(folder: Path) -> dict[str, str]:
 
 
 def with_site_url(root: Path) -> Path:
-    """Give the project a site_url, so MkDocs writes dated <lastmod> entries in sitemap.xml."""
+    """Give the project a site_url, so the build writes sitemap.xml (dated <lastmod> entries)."""
     config = root / "mkdocs.yml"
     config.write_text("site_url: https://reports.example.org/\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
     return root
@@ -94,14 +94,14 @@ def test_build_date_is_the_last_commit(make_project, capsys) -> None:
     commit = int(dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC).timestamp())
     assert source_date_epoch(root) == commit
     assert main(["build", str(root)]) == 0
-    assert lastmods(root / "site") == {"2026-03-04"}
+    assert lastmods(root / "site") == {"2026-01-27"}  # the sitemap dates pages by their content, not the commit
 
 
 def test_caller_source_date_epoch_wins(make_project, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     root = with_site_url(make_project())
     monkeypatch.setenv(ENV, str(midnight(dt.date(2001, 2, 3))))
     assert main(["build", str(root)]) == 0
-    assert lastmods(root / "site") == {"2001-02-03"}
+    assert lastmods(root / "site") == {"2026-01-27"}  # content dates, whatever the build's date
     assert os.environ[ENV] == str(midnight(dt.date(2001, 2, 3)))
 
 
@@ -157,15 +157,16 @@ def test_crashed_build_leaves_the_previous_site_intact(make_project, monkeypatch
 
 
 def test_sitemap_gzip_carries_no_clock(make_project, capsys) -> None:
-    root = make_project()
+    root = with_site_url(make_project())
     assert main(["build", str(root)]) == 0
     with gzip.open(root / "site" / "sitemap.xml.gz") as handle:
         assert handle.read() == (root / "site" / "sitemap.xml").read_bytes()
     assert gzip_mtime(root / "site" / "sitemap.xml.gz") == midnight(dt.date(2026, 1, 27))
 
 
-def test_plain_mkdocs_build_dates_the_sitemap_by_the_last_commit(make_project, monkeypatch) -> None:
-    """`mkdocs build` (not only `report build`) takes SOURCE_DATE_EPOCH from the project, never the clock."""
+def test_plain_mkdocs_build_dates_the_sitemap_by_the_content(make_project, monkeypatch) -> None:
+    """`mkdocs build` (not only `report build`) writes our sitemap, dated by the content (2026-01-27), not by the
+    commit (2026-01-28) or the clock; it still takes SOURCE_DATE_EPOCH from the project and restores it."""
     import os
     import subprocess
 
@@ -180,5 +181,6 @@ def test_plain_mkdocs_build_dates_the_sitemap_by_the_last_commit(make_project, m
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]):
         subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
     build(load_config(str(root / "mkdocs.yml")))
-    assert "<lastmod>2026-01-28</lastmod>" in (root / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    sitemap = (root / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<lastmod>2026-01-27</lastmod>" in sitemap and "2026-01-28" not in sitemap
     assert "SOURCE_DATE_EPOCH" not in os.environ

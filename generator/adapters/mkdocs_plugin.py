@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from generator import PACKAGE_DIR
 from generator.build import RESERVED_META, Project
 from generator.config import SiteConfig
-from generator.publish.site import STYLESHEETS, SiteOutput, build_site, navigation
+from generator.publish.site import STYLESHEETS, SiteOutput, build_site, navigation, write_index_files
 from generator.publish.site import Page as ReportPage
 from generator.render.report import MetaTooLarge, escape_meta, html_text, permalink_symbol
 from generator.reproducible import ENV, source_date_epoch
@@ -61,6 +61,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.site: SiteOutput | None = None
         self.pages: dict[str, ReportPage] = {}
         self.generated: set[str] = set()  # src paths of the pages the core made (HTML of our own templates)
+        self.own_urls: list[str] = []  # the desk's own pages, by address (the sitemap lists them)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
@@ -110,6 +111,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
             _replace(files, File.generated(config, uri, abs_src_path=str(path)))
         if self.auto_nav:
             config.nav = self._navigation(files, site)
+        self.own_urls = [f.url for f in files.documentation_pages() if f.src_uri not in self.generated]
         return files
 
     def _navigation(self, files: Files, site: SiteOutput) -> list[Any]:
@@ -163,6 +165,8 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.site is not None:  # after MkDocs wrote its own sitemap.xml (every page, dated by the build)
+            write_index_files(self.site, Path(config.site_dir), self.own_urls)
         self._restore_epoch()
 
     def on_build_error(self, *, error: Exception) -> None:

@@ -36,7 +36,15 @@ from generator.adapters.zensical_markdown import marker
 from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
 from generator.config import load_site_config, read_mkdocs_yml
 from generator.errors import Problems
-from generator.publish.site import Page, SiteOutput, build_site, navigation, new_site_folder, replace_site
+from generator.publish.site import (
+    Page,
+    SiteOutput,
+    build_site,
+    navigation,
+    new_site_folder,
+    replace_site,
+    write_index_files,
+)
 from generator.render.report import MetaTooLarge, escape_meta, front_matter, html_text, permalink_symbol
 
 THEME_DIR = PACKAGE_DIR / "theme"
@@ -88,6 +96,26 @@ def _page_id(page: Page) -> str:
 def _nav(site: SiteOutput, own_pages: list[str]) -> list[Any]:
     """Home, the topics (or a small site's reports), then the desk's own pages (as the MkDocs plugin does)."""
     return navigation(site, own_pages, html_text)
+
+
+def page_url(relative: str, directory_urls: bool = True) -> str:
+    """The address (relative to the site's root) at which Zensical, like MkDocs, publishes a docs page."""
+    stem = relative.rsplit(".", 1)[0]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-len("index")]
+    return f"{stem}/" if directory_urls else f"{stem}.html"
+
+
+def own_page_urls(root: Path, site: SiteOutput) -> list[str]:
+    """The addresses of the desk's own pages in docs/ (the sitemap lists them beside the generated ones)."""
+    mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
+    source_docs = root / site.result.config.docs_dir
+    if not source_docs.is_dir():
+        return []
+    files, _ = safefs.walk_files(source_docs, "", root)
+    pages = [p.relative_to(source_docs).as_posix() for p in files if p.suffix.lower() in (".md", ".markdown")]
+    return [page_url(p, mkdocs.get("use_directory_urls", True) is not False)
+            for p in pages if p not in site.pages or p == "index.md"]
 
 
 def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:
@@ -183,6 +211,7 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
         built = folder / "site"
         if not (built / "index.html").is_file():
             raise RuntimeError("Zensical finished without writing the home page")
+        write_index_files(site, built, own_page_urls(root, site))
         staging = new_site_folder(site_dir)
         staging.rmdir()
         shutil.move(str(built), staging)  # the stage is in /tmp: moved beside site_dir, then swapped in

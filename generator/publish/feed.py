@@ -15,6 +15,13 @@ FEED_PATH = "feed.xml"
 EPOCH = dt.date(1970, 1, 1)
 
 
+def tag_uri(authority: str, specific: str) -> str:
+    """A tag URI (RFC 4151): `tag:example.org,2026:enteromix/v2`. Feed and entry ids are tags rather than addresses
+    so that they never change: a feed reader shows an entry whose id changed as a new one, and addresses change
+    when `site_url` is set, a site moves or a report is published under another name."""
+    return f"tag:{authority}:{specific}"
+
+
 def atom_time(date: dt.date) -> str:
     """An Atom date-time for a content date (midnight UTC; content has no time of day)."""
     return f"{date.isoformat()}T00:00:00Z"
@@ -36,8 +43,7 @@ def atom_feed(result: BuildResult, history: SiteHistory) -> str:
                        if versions is not None and versions.has_changes(revision.version) else "")
             entries.append({
                 "title": f"{report.short_title} — version {revision.version}: {revision.kind}",
-                "id": report_url(config.site_url, report.slug, revision.version) if config.site_url else
-                f"urn:report-generator:{report.slug}:v{revision.version}",
+                "id": tag_uri(config.tag_authority, f"{report.slug}/v{revision.version}"),
                 "url": url,
                 "changes": changes,
                 "updated": atom_time(revision.date),
@@ -54,7 +60,7 @@ def atom_feed(result: BuildResult, history: SiteHistory) -> str:
     base = config.site_url.rstrip("/") + "/" if config.site_url else ""  # the site's own address (feed, home)
     return result.renderer.env.get_template("feed.xml").render(
         title=config.site_name or "Evidence reports",
-        feed_id=base + "feed.xml" if base else "urn:report-generator:feed",
+        feed_id=tag_uri(config.tag_authority, FEED_PATH),
         self_url=base + "feed.xml" if base else "",
         home_url=base or "./",
         updated=atom_time(updated),

@@ -8,6 +8,8 @@ the result. The MkDocs plugin and the Zensical adapter are the two consumers; ne
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -24,6 +27,7 @@ from bibtexparser.model import Entry, Field
 
 from generator import PACKAGE_DIR
 from generator.build import BuildResult, Project, build_project
+from generator.cache import Store
 from generator.errors import Problems
 from generator.history.versions import (
     SiteHistory,
@@ -35,12 +39,14 @@ from generator.history.versions import (
     version_page,
 )
 from generator.i18n import N_, labels
+from generator.publish.card import NoFont, report_card
 from generator.publish.feed import FEED_PATH, atom_feed
 from generator.publish.pdf import PdfCache, export_pdfs
 from generator.render.cache import page_context_key
-from generator.render.report import PageOutput, ReferenceEntry, RenderedReport, front_matter
+from generator.render.report import SHARE_META, PageOutput, ReferenceEntry, RenderedReport, front_matter, report_dates
 from generator.sources.bib import PUBLISHED_FIELDS, Source
 from generator.sources.references import csl_item, memo
+from generator.urls import report_path, site_address
 
 ASSETS = PACKAGE_DIR / "assets"
 HOME_SCRIPT = "assets/report/home.js"  # the home page's filter; loaded by the home page alone
@@ -78,21 +84,25 @@ class Page:
     search_html: str  # what the site search should index ("" with `searchable` False)
     searchable: bool
     in_nav: bool
+    share: dict[str, Any] = field(default_factory=dict)  # link-preview and index data for the theme's <head>
 
     @classmethod
     def from_output(cls, path: str, output: PageOutput) -> Page:
         searchable = not (output.meta.get("search") or {}).get("exclude", False)
         return cls(path, str(output.meta.get("title", "")), str(output.meta.get("description", "")), output.html,
                    TocEntry.from_tokens(output.toc), output.search_html() if searchable else "", searchable,
-                   listed_in_nav(path))
+                   listed_in_nav(path), dict(output.meta.get(SHARE_META) or {}))
 
     def meta(self) -> dict[str, Any]:
-        """Title, description and search settings, as text (an adapter escapes them for its theme)."""
-        meta: dict[str, Any] = {"title": self.title}
+        """Title, description, search settings and share data, as text (an adapter escapes them for its theme). A
+        page without a title (the home page) is titled by the theme with the site's name alone."""
+        meta: dict[str, Any] = {"title": self.title} if self.title else {}
         if self.description:
             meta["description"] = self.description
         if not self.searchable:
             meta["search"] = {"exclude": True}
+        if self.share:
+            meta[SHARE_META] = self.share
         return meta
 
     def front_matter(self) -> str:
@@ -129,6 +139,28 @@ class SiteOutput:
     def ok(self) -> bool:
         return self.result.ok
 
+    def sitemap(self, own_pages: list[str]) -> bytes | None:
+        """sitemap.xml for the current pages: the home page, every report's page and the desk's own pages
+        (`own_pages`: their addresses relative to the site's root, `""` for a home page of the desk's own); never
+        an archived version, a "what changed" page or a redirect. `lastmod` is the content's date (a report's newest
+        revision; the home page's, the newest of them all), never a commit's or the build's; the desk's own pages
+        have none. None without `site_url`: a sitemap lists absolute addresses, and one with no entry is invalid."""
+        site_url = self.result.config.site_url
+        if not site_url:
+            return None
+        dates = {report_path(r.report.slug): report_dates(r)[1] for r in self.result.rendered}
+        entries: dict[str, dt.date | None] = {"": max(dates.values(), default=None), **dates}
+        topics: dict[str, list[dt.date]] = {}
+        for r in self.result.rendered:  # a topic's page changes when one of its reports does
+            for slug in r.topic_slugs:
+                topics.setdefault(slug, []).append(dates[report_path(r.report.slug)])
+        if topics:
+            entries["topics/"] = max(max(d) for d in topics.values())
+            entries.update({f"topics/{slug}/": max(d) for slug, d in sorted(topics.items())})
+        for path in own_pages:
+            entries[path] = None
+        return sitemap_xml(site_url, entries)
+
 
 def build_site(project: Project, *, permalink: str | None = None, partial: bool = False) -> SiteOutput:
     """The whole site sequence. With errors nothing is generated, unless `partial` (a preview): then whatever
@@ -139,18 +171,65 @@ def build_site(project: Project, *, permalink: str | None = None, partial: bool 
     if result.renderer is None or not (result.ok or partial):
         return site
     name = result.config.site_name or "Evidence reports"
-    if result.rendered and not result.config.site_url:
-        result.problems.warning(project.root / "mkdocs.yml", None, "site_url is not set, so \"Cite this report\", "
-                                "the feed and the ClaimReview data cannot give the reports' own addresses",
+    if not result.config.site_url:  # once per build: every address is still right, relative to where it is written
+        result.problems.warning(project.root / "mkdocs.yml", None, "site_url is not set, so link previews (Open Graph "
+                                "and Twitter cards), canonical links, ClaimReview data and the feed can only give "
+                                "relative addresses, \"Cite this report\" and the PDFs give none, and no sitemap.xml "
+                                "is published (a sitemap must list absolute addresses)",
                                 "add `site_url: https://…/` (the address the site is published at) to mkdocs.yml",
                                 code="no-site-url")
     site.head_links.append(HeadLink("alternate", "application/atom+xml", f"{name}: report revisions", FEED_PATH))
+    docs = project.root / result.config.docs_dir
+    if not (docs / ROBOTS_PATH).exists():  # a desk's own robots.txt wins
+        site.files[ROBOTS_PATH] = robots_txt(result.config.site_url).encode("utf-8")
     for path, content in site_files(result, pdf_cache=project.pdf_cache, history=history, permalink=permalink).items():
         if isinstance(content, PageOutput):
             site.pages[path] = Page.from_output(path, content)
         else:
             site.files[path] = content.encode("utf-8") if isinstance(content, str) else content
     return site
+
+
+SITEMAP_PATH = "sitemap.xml"
+ROBOTS_PATH = "robots.txt"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def sitemap_xml(site_url: str, entries: dict[str, dt.date | None]) -> bytes:
+    """A sitemap (protocol 0.9) of `entries`: address relative to the site's root → last modified (or None)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
+    for path in sorted(entries):
+        date = entries[path]
+        lastmod = f"<lastmod>{date.isoformat()}</lastmod>" if date else ""
+        lines.append(f"  <url><loc>{xml_escape(site_address(site_url, path))}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def sitemap_gzip(data: bytes, newest: dt.date | None) -> bytes:
+    """sitemap.xml.gz, dated by the newest content date (never the clock): the same bytes for the same site."""
+    mtime = int(dt.datetime(newest.year, newest.month, newest.day, tzinfo=dt.UTC).timestamp()) if newest else 0
+    return gzip.compress(data, compresslevel=9, mtime=mtime)
+
+
+def robots_txt(site_url: str) -> str:
+    """robots.txt: every crawler may read everything (archived versions say `noindex` themselves, which a crawler
+    must be allowed to read); the sitemap's absolute address when there is one."""
+    text = "User-agent: *\nAllow: /\n"
+    return text + (f"\nSitemap: {site_address(site_url, SITEMAP_PATH)}\n" if site_url else "")
+
+
+def write_index_files(site: SiteOutput, site_dir: Path, own_pages: list[str]) -> None:
+    """Replace what an engine wrote as sitemap.xml (MkDocs and Zensical list every page, archives and redirects
+    included, dated by the build or not at all, and write an invalid empty one without `site_url`) by ours."""
+    for name in (SITEMAP_PATH, SITEMAP_PATH + ".gz"):
+        (site_dir / name).unlink(missing_ok=True)
+    data = site.sitemap(own_pages)
+    if data is None:
+        return
+    (site_dir / SITEMAP_PATH).write_bytes(data)
+    newest = max((report_dates(r)[1] for r in site.result.rendered), default=None)
+    (site_dir / (SITEMAP_PATH + ".gz")).write_bytes(sitemap_gzip(data, newest))
 
 
 def new_site_folder(site_dir: Path) -> Path:
@@ -195,6 +274,22 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
         for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache, corrections=rerated).items():
             files[f"{slug}/{slug}.pdf"] = pdf.data
             extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
+    store = Store(result.render_cache.disk if result.render_cache else None)
+    for rendered in result.rendered:  # share cards: each page points its og:image at its card
+        try:
+            card = report_card(rendered, site_name, store)
+        except (NoFont, OSError) as exc:
+            result.problems.warning(rendered.report.path, None, f"the share card was not drawn: {exc}",
+                                    "install fonts-dejavu-core or fonts-noto-core (scripts/system-deps.sh)",
+                                    code="share-card")
+            continue
+        if card.missing:
+            result.problems.warning(rendered.report.path, None, "the share card shows boxes for characters that no "
+                                    f"installed font has, in: {card.missing[:200]}",
+                                    "install a font for the script (fonts-noto-core; fonts-noto-cjk for Chinese, "
+                                    "Japanese and Korean)", code="share-card")
+        files[card.path] = card.data
+        extras.setdefault(rendered.report.slug, {})["card"] = {"path": card.path, "alt": card.alt}
     cache = result.render_cache
     for rendered in result.rendered:
         slug = rendered.report.slug

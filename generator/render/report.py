@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from generator import hygiene
 from generator.citations import AUTHOR_IN_TEXT, Citation, CitationItem, CitationSyntaxError, compress_numbers, scan, written_key
-from generator.config import SOURCE_KINDS, Rating, SiteConfig
+from generator.config import SOURCE_KINDS, Rating, SiteConfig, rating_hue
 from generator.errors import Problems
 from generator.i18n import N_, direction, labels, locale_name
 from generator.identifiers import IdentifierError, parse_identifier, scheme_of
@@ -32,7 +32,7 @@ from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
 from generator.sources.references import FormattedReference, PandocError, ReferenceFormatter, render_inlines
-from generator.urls import report_url, topic_slug
+from generator.urls import report_path, report_url, site_address, topic_slug
 
 
 def _put_citations(body: str, token: str, rendered: list[str]) -> str:
@@ -211,6 +211,7 @@ class Renderer:
         self.env.filters["html_text"] = html_text
         self.env.filters["json_script"] = json_for_script
         self.env.filters["web_url"] = safe_url
+        self.env.globals["rating_hue"] = rating_hue
 
     def format_date(self, value: dt.date | None, form: str = "long") -> str:
         if value is None:
@@ -497,16 +498,28 @@ class Renderer:
             title = words.text(N_("%(title)s (version %(version)s)"), title=title, version=archive["version"])
 
         corrections = (extra or {}).get("corrections") or Corrections()
-        context = {"r": rendered, "meta": meta, "jsonld": claim_review_jsonld(rendered, corrections),
+        slug, site_url = rendered.report.slug, self.config.site_url
+        here = report_path(slug, archive["version"] if archive else None)  # the folder this page is published in
+        page_url = site_address(site_url, here, here)
+        card = (extra or {}).get("card") if not archive else None
+        image_url = site_address(site_url, card["path"], here) if card else ""
+        # An archived version carries no ClaimReview: its ratings may have been superseded by a correction, and
+        # structured data is read by aggregators (fact-check search tools, data sets) that do not honour the
+        # page's `noindex`; a superseded rating must not circulate as a current fact-check. The current page's
+        # ClaimReviews record every re-rating (`correction`), so nothing is lost.
+        jsonld = [] if archive else claim_review_jsonld(rendered, corrections, page_url, image_url)
+        context = {"r": rendered, "meta": meta, "jsonld": jsonld,
                    "fmt": self.format_date, "pdf": None, "corrections": corrections,
                    "notice": None if archive else correction_notice(rendered, corrections),
-                   "cite_url": report_url(self.config.site_url, rendered.report.slug) if self.config.site_url else "",
+                   "cite_url": report_url(site_url, slug) if site_url else "",
                    "archive": None, "version_links": {}, "h1_id": heading_id(meta.question),
                    "permalink": permalink_macro(permalink), **self.locale_context(rendered.language), **(extra or {})}
         body = self.env.get_template("report_page.html").render(context)
         front: dict[str, Any] = {"title": title, "description": meta.description or meta.question}
         if archive:
             front["search"] = {"exclude": True}
+        front[SHARE_META] = report_share(rendered, title if archive else meta.question, image_url,
+                                         card.get("alt", "") if card else "", noindex=bool(archive))
         return PageOutput(front, body, toc_tokens(body))
 
     def page_markdown(self, rendered: RenderedReport, extra: dict[str, Any] | None = None) -> str:
@@ -520,7 +533,11 @@ class Renderer:
         body = self.env.get_template("home.html").render(
             reports=reports, facets=self.facets(reports), site_name=site_name, h1_id=heading_id(site_name),
             permalink=permalink_macro(permalink), **self.locale_context())
-        return PageOutput({"title": site_name}, body, toc_tokens(body))
+        # No `title`: the theme then titles the home page with the site's name alone (not "Name - Name"); its
+        # description is the site's (`site_description`).
+        share: dict[str, Any] = {"type": "website", "title": site_name, "locale": og_locale(self.config.language)}
+        return PageOutput({SHARE_META: share}, body, toc_tokens(body))
+
 
     def facets(self, reports: list[RenderedReport]) -> dict[str, list[Facet]]:
         """What the home page's filter offers, each value with how many reports have it: ratings in the scale's
@@ -559,6 +576,50 @@ class Renderer:
             pages[f"topics/{facet.value}/index.md"] = PageOutput({"title": facet.label, "description": description},
                                                                  body, toc_tokens(body))
         return pages
+
+
+# The front-matter key that carries a generated page's share and index data to the theme (generator/theme/main.html
+# prints it into <head>); a desk's own page may not set it (build.RESERVED_META).
+SHARE_META = "report_share"
+SHARE_CARD_SIZE = (1200, 630)  # the size Open Graph and Twitter's large card show without cropping
+
+
+def og_locale(language: str) -> str:
+    """A BCP 47 tag as Open Graph writes a locale, language_TERRITORY (`de` → `de_DE`, `pt-BR` → `pt_BR`): the
+    territory Unicode's likely-subtags data gives when the tag names none."""
+    from babel import Locale
+    from babel.core import get_global
+
+    name = locale_name(language or "en")
+    locale = Locale.parse(name)
+    territory = locale.territory
+    if not territory:
+        likely = get_global("likely_subtags").get(locale.language, "")
+        territory = next((part for part in likely.split("_")[1:] if part.isalpha() and part.isupper()), "")
+    return f"{locale.language}_{territory}" if territory else locale.language
+
+
+def report_share(rendered: RenderedReport, title: str, image_url: str = "", image_alt: str = "",
+                 noindex: bool = False) -> dict[str, Any]:
+    """What a report page tells link previews (Open Graph, Twitter cards) and crawlers: its question, the verdict as
+    plain text, its dates from the revisions (content, never a commit's or the build's), its language and card.
+    Plain text; the adapter escapes it for the theme, and the theme adds the page's own address (canonical)."""
+    published, modified = report_dates(rendered)
+    share: dict[str, Any] = {
+        "type": "article",
+        "title": title,
+        "description": _plain(rendered.verdict_uncited),
+        "locale": og_locale(rendered.language),
+        "published_time": iso(published),
+        "modified_time": iso(modified),
+        "authors": [a.name for a in rendered.report.meta.authors],
+    }
+    if image_url:
+        share["image"] = {"url": image_url, "width": SHARE_CARD_SIZE[0], "height": SHARE_CARD_SIZE[1],
+                          "alt": image_alt, "type": "image/png"}
+    if noindex:
+        share["robots"] = "noindex"
+    return share
 
 
 @dataclass(frozen=True)
@@ -784,26 +845,105 @@ def _plain(value: Markup | str) -> str:
     return html.unescape(nh3.clean(str(value), tags=set())).strip()
 
 
-def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | None = None) -> list[dict[str, Any]]:
-    """schema.org ClaimReview per claim; text is plain (JSON escaping happens in the template filter). A claim
-    whose rating a later version changed says so: `dateModified` and a `correction` (a CorrectionComment) per
-    change."""
+def _person(author: Any) -> dict[str, Any]:
+    person: dict[str, Any] = {"@type": "Organization" if author.organization else "Person", "name": author.name}
+    if author.url and safe_url(author.url):
+        person["url"] = author.url
+    return person
+
+
+_BIB_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def _appearance(rendered: RenderedReport, claim: Claim) -> dict[str, Any] | None:
+    """Where a claim first appeared, as a schema.org CreativeWork: the cited source's address, title and date (the
+    claim's own `first_appeared.date` first), with the desk's note on it (`where`) as its description."""
+    appeared = claim.first_appeared
+    if appeared is None:
+        return None
+    source = next((e.source for e in rendered.references if appeared.source and e.source.key == appeared.source), None)
+    work: dict[str, Any] = {"@type": "CreativeWork"}
+    if source is not None:
+        if safe_url(source.url):
+            work["url"] = source.url
+        title = source.text("title")
+        if title:
+            work["name"] = title
+        publisher = next((source.text(f) for f in ("organization", "publisher", "institution", "journaltitle")
+                          if source.text(f)), "")
+        if publisher:
+            work["publisher"] = {"@type": "Organization", "name": publisher}
+    date = iso(appeared.date) or (
+        (source.fields.get("date") or source.fields.get("year") or "").strip() if source is not None else "")
+    if _BIB_DATE.fullmatch(date):
+        work["datePublished"] = date
+    if appeared.where:
+        work["description"] = appeared.where
+        work.setdefault("name", appeared.where)
+    return work if len(work) > 1 else None
+
+
+def report_dates(rendered: RenderedReport) -> tuple[dt.date, dt.date]:
+    """When the report was first published (its first revision) and when its content last changed (its newest
+    revision, or `checked_on` if that is later): content dates, never a commit's or the build's."""
+    revisions = rendered.report.meta.revisions
+    first = min(revisions, key=lambda r: r.version).date
+    return first, max([r.date for r in revisions] + [rendered.report.meta.checked_on])
+
+
+def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | None = None,
+                        page_url: str | None = None, image_url: str = "") -> list[dict[str, Any]]:
+    """The report as schema.org data: an Article for the report page, then a ClaimReview per claim (each part of
+    the Article); text is plain (JSON escaping happens in the template filter). A claim whose rating a later version
+    changed says so: `dateModified` and a `correction` (a CorrectionComment) per change.
+
+    `page_url` is the report page's address as written on that page (absolute under `site_url`, else relative to
+    the page: `./`). Only the current page carries this data: see `Renderer.page` for archived versions."""
     meta = rendered.report.meta
     scale = rendered.config.ratings
     words = labels(rendered.language)
-    page_url = report_url(rendered.config.site_url, rendered.report.slug)
-    items = []
+    if page_url is None:
+        page_url = report_url(rendered.config.site_url, rendered.report.slug, here=report_path(rendered.report.slug))
+    article_id = f"{page_url}#article"
+    published, modified = report_dates(rendered)
+    authors = [_person(a) for a in meta.authors]
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "@id": article_id,
+        "url": page_url,
+        "mainEntityOfPage": page_url,
+        "headline": meta.question,
+        "description": meta.description or _plain(rendered.verdict_uncited),
+        "datePublished": iso(published),
+        "dateModified": iso(modified),
+        "inLanguage": rendered.language,
+        "author": authors,
+    }
+    if rendered.config.site_name:
+        article["publisher"] = {"@type": "Organization", "name": rendered.config.site_name}
+    if image_url:
+        article["image"] = image_url
+    items: list[dict[str, Any]] = [article]
     for claim in rendered.claims:
         c = claim.claim
         position = next((i for i, r in enumerate(scale) if r.id == c.rating), 0)
+        reviewed: dict[str, Any] = {"@type": "Claim", "author": {"@type": "Organization", "name": c.claimant}}
+        if c.first_appeared and c.first_appeared.date:
+            reviewed["datePublished"] = iso(c.first_appeared.date)
+        appearance = _appearance(rendered, c)
+        if appearance is not None:
+            reviewed["firstAppearance"] = appearance
+            reviewed["appearance"] = [appearance]
         item: dict[str, Any] = {
             "@context": "https://schema.org",
             "@type": "ClaimReview",
             "url": f"{page_url}#{claim.anchor}",
+            "isPartOf": {"@id": article_id},
             "claimReviewed": _plain(claim.text),
             "datePublished": iso(meta.checked_on),
-            "author": [{"@type": "Organization" if a.organization else "Person", "name": a.name}
-                       for a in meta.authors],
+            "inLanguage": rendered.language,
+            "author": authors,
             "reviewRating": {
                 "@type": "Rating",
                 "ratingValue": len(scale) - position,
@@ -811,10 +951,8 @@ def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | Non
                 "worstRating": 1,
                 "alternateName": words.text(claim.rating.label) if claim.rating else c.rating,
             },
-            "itemReviewed": {"@type": "Claim", "author": {"@type": "Organization", "name": c.claimant}},
+            "itemReviewed": reviewed,
         }
-        if c.first_appeared and c.first_appeared.date:
-            item["itemReviewed"]["datePublished"] = iso(c.first_appeared.date)
         changes = (corrections or Corrections()).claims.get(c.id, [])
         if changes:
             item["dateModified"] = iso(changes[-1].date)
@@ -826,6 +964,10 @@ def claim_review_jsonld(rendered: RenderedReport, corrections: Corrections | Non
                                    version=change.version),
             } for change in changes]
         items.append(item)
+    if len(items) > 1:
+        article["hasPart"] = [{"@id": item["url"]} for item in items[1:]]
+        for item in items[1:]:
+            item["@id"] = item["url"]
     return items
 
 
