@@ -189,3 +189,64 @@ def test_axe_finds_no_serious_violation_on_any_page(site, page, kind: str) -> No
         for n in v["nodes"] if not n["excluded"]
     ]
     assert not failures, "\n".join(failures)
+
+
+def test_the_report_page_never_scrolls_sideways_on_a_320_px_screen(site, page) -> None:
+    _, base = site
+    for path in (PAGES["report"], PAGES["archived version"], PAGES["what changed"]):
+        _open(page, f"{base}/{path}", 320, "default")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, path
+
+
+def test_each_back_link_is_named_for_the_place_it_leads_to(site, page) -> None:
+    """The name a screen reader gives each back-link matches where its citation is on the page."""
+    _, base = site
+    _open(page, f"{base}/{PAGES['report']}", 1280, "default")
+    checked = page.evaluate(
+        """() => [...document.querySelectorAll('a.rg-backlink')].map(a => {
+            const target = document.getElementById(a.getAttribute('href').slice(1));
+            const headings = [...document.querySelectorAll('article h2')].filter(
+                h => h.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING);
+            const section = headings.length ? headings[headings.length - 1].textContent.trim() : '';
+            return {name: a.getAttribute('aria-label'), section, verdict: !!target.closest('.rg-verdict'),
+                    claim: !!target.closest('.rg-claim'), text: a.textContent};
+        })""")
+    assert len(checked) >= 10
+    for link in checked:
+        name = link["name"]
+        assert link["text"].startswith("↩") and len(link["text"]) <= 3
+        if name.endswith("the verdict"):
+            assert link["verdict"], link
+        elif " in section " in name:
+            number = name.split(" in section ")[1].split(",")[0]
+            assert link["section"].startswith(f"{number}. "), link
+            assert link["claim"] == (", claim " in name), link
+        else:  # an unnumbered section, by its title
+            assert f"“{link['section'].rstrip('¶').strip()}”" in name, link
+
+
+def test_nothing_of_ours_is_said_only_in_a_tooltip(site, page) -> None:
+    """Neither engine's tooltip (Material's `content.tooltips`, shown for `title`) closes on Escape, so nothing of
+    ours may need one: a citation's title is the reference its link leads to, a rating's is the definition its
+    aria-describedby reads out, and an unknown source shows its key."""
+    _, base = site
+    _open(page, f"{base}/{PAGES['report']}", 1280, "default")
+    titled = page.evaluate(
+        """() => [...document.querySelectorAll('article [title]')].filter(e => !e.classList.contains('headerlink'))
+            .map(e => {
+              const href = e.getAttribute('href') || '';
+              const target = href.startsWith('#') ? document.getElementById(href.slice(1)) : null;
+              const described = document.getElementById(e.getAttribute('aria-describedby') || '');
+              return {cls: e.className, title: e.getAttribute('title'),
+                      at: target ? target.querySelector('.rg-ref-text')?.textContent : null,
+                      described: described ? described.textContent : null};
+            })""")
+    assert titled
+    for element in titled:
+        if "rg-cite-ref" in element["cls"]:
+            assert element["at"] == element["title"], element
+        elif "rg-rating" in element["cls"]:
+            assert element["described"] is None or element["described"] == element["title"], element
+            assert element["title"] in page.inner_text("#rating-scale ~ dl"), element
+        else:
+            pytest.fail(f"a title of ours that is not a citation or a rating: {element}")
