@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import logging
 import os
 import threading
 from pathlib import Path
@@ -96,8 +97,11 @@ def site(tmp_path_factory, request):
         pytest.importorskip("zensical")
     root = tmp_path_factory.mktemp(f"a11y-{engine}") / "project"
     make_history_repo(root, A11Y_MKDOCS, v3_files={"content/example/report.yml": V3_WITH_NARRATIVE})
+    mkdocs_log = logging.getLogger("mkdocs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NO_MKDOCS_2_WARNING", "1")
+        mp.setattr(mkdocs_log, "handlers", list(mkdocs_log.handlers))  # the build's log handler, bound to this
+        mp.setattr(mkdocs_log, "level", mkdocs_log.level)  # capture, goes when the site is built (capsys tests)
         assert main(["build", str(root), "--engine", engine]) == 0
     handler = functools.partial(_QuietHandler, directory=str(root / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -128,7 +132,13 @@ def page(browser):
 def _open(page, url: str, width: int, scheme: str) -> None:
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(url)
-    page.evaluate("(s) => { document.body.setAttribute('data-md-color-scheme', s); }", scheme)
+    # the palette switch, like the page's own entrance, runs CSS transitions: colours are measured once they end
+    page.evaluate("""async (s) => {
+        document.body.setAttribute('data-md-color-scheme', s);
+        await new Promise(requestAnimationFrame);
+        const finite = document.getAnimations().filter(a => a.effect.getComputedTiming().endTime !== Infinity);
+        await Promise.all(finite.map(a => a.finished.catch(() => null)));
+    }""", scheme)
     dark = page.evaluate("() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);"
                          " return r + g + b < 200; }")
     assert dark == (scheme == "slate"), f"the {scheme} palette is not applied to {url}"
