@@ -66,8 +66,10 @@ def commit(root: Path, message: str, date: str) -> str:
     return git(root, "rev-parse", "HEAD")
 
 
-def make_history_repo(root: Path, mkdocs_yml: str | None = None) -> dict[str, str]:
-    """Write the minimal project, commit v1, v2 (correction) and v3 (update), tag each; returns tag → commit."""
+def make_history_repo(root: Path, mkdocs_yml: str | None = None,
+                      v3_files: dict[str, str] | None = None) -> dict[str, str]:
+    """Write the minimal project, commit v1, v2 (correction) and v3 (update), tag each; returns tag → commit.
+    `v3_files` replaces files of the newest version."""
     files = minimal_files()
     if mkdocs_yml is not None:
         files["mkdocs.yml"] = mkdocs_yml
@@ -83,7 +85,7 @@ def make_history_repo(root: Path, mkdocs_yml: str | None = None) -> dict[str, st
     commits["v2"] = commit(root, "Example v2: correction", DATES["v2"])
     git(root, "tag", "v2")
     write_tree(root, {"content/example/report.yml": V3_REPORT, "content/example/summary.md": V3_SUMMARY,
-                      "content/example/evidence.md": V3_EVIDENCE, "bib/sources.bib": MINIMAL_BIB + DELTA_BIB})
+                      "content/example/evidence.md": V3_EVIDENCE, "bib/sources.bib": MINIMAL_BIB + DELTA_BIB, **(v3_files or {})})
     commits["v3"] = commit(root, "Example v3: update", DATES["v3"])
     git(root, "tag", "v3")
     return commits

@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 LAYERS: list[set[str]] = [
     {"", "errors", "safefs", "hygiene", "sanitize", "citations", "cache", "workers", "urls", "identifiers", "i18n"},  # shared
     {"config"},
-    {"sources", "sources.bib", "sources.resolved", "reports", "reports.model"},  # .bib → Source; report.yml → Report
+    {"sources", "sources.bib", "sources.languages", "sources.resolved",  # .bib → Source
+     "reports", "reports.model"},  # report.yml → Report
     {"reproducible"},  # build dates from git or content
     {"sources.references", "render", "render.report", "render.cache"},  # citations resolved, HTML
     {"publish", "publish.pdf", "publish.card"},

@@ -69,8 +69,8 @@ def test_correction_notice_and_markers_match_golden(example: dict[str, Any]) -> 
     Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_example.py`."""
     page = _html(example, f"{SLUG}/index.md")
     parts = re.findall(r'<p class="rg-stamp">.*?</p>|<div class="rg-correction-notice".*?</div>'
-                       r'|<article class="rg-claim" id="[^"]+">\n<p class="rg-claim-head">.*?</p>\n'
-                       r'(?:<ul class="rg-rating-changes">.*?</ul>\n)?<p class="rg-claim-text">.*?</p>', page, re.S)
+                       r'|<article class="rg-claim" id="[^"]+"[^>]*>\n<h3 class="rg-claim-title".*?</h3>\n'
+                       r'(?:<ul class="rg-rating-changes">.*?</ul>\n)?', page, re.S)
     actual = re.sub(r'(<span class="rg-pdf-size">)\([^)]*\)', r"\1(size)", "\n\n".join(parts) + "\n")  # fonts vary
     golden = GOLDEN / "enteromix_v3_corrections.html"
     if os.environ.get("UPDATE_GOLDEN"):

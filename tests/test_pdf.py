@@ -357,3 +357,20 @@ def test_scripts_are_covered_and_missing_glyphs_are_reported() -> None:
 
 def test_human_size() -> None:
     assert [human_size(n) for n in (512, 1000, 123_456, 2_345_678)] == ["512 B", "1 KB", "123 KB", "2.3 MB"]
+
+
+def test_every_link_is_described_for_a_reader_not_by_its_anchor(example: Exported) -> None:
+    """WeasyPrint describes a link annotation (/Contents) by its target; the finisher gives each a reader's words."""
+    r = example.rendered("enteromix")
+    described = [(str(a.get("/Dest", "")), str(a["/Contents"])) for _, a in _annotations(example.reader("enteromix"))]
+    assert len(described) > 100
+    anchors = {e.anchor: e for e in r.references}
+    for target, text in described:
+        assert not re.fullmatch(r"[a-z]+(-[\w-]+)*", text), (target, text)  # no anchor id such as ref-tass2025…
+        if target in anchors:
+            entry = anchors[target]
+            assert text == f"Reference {entry.number}: {entry.formatted.text}"
+    texts = {text for _, text in described}
+    assert "Revision history" in texts and "The full correction note" in texts  # other internal links: their text
+    first = r.references[0]
+    assert first.source.url in texts  # an external link whose text is its address

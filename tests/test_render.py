@@ -8,10 +8,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from generator.build import Project, build_project
 from generator.render.report import toc_tokens
 
-from .conftest import MINIMAL_REPORT
+from .conftest import MINIMAL_BIB, MINIMAL_REPORT
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -266,3 +268,64 @@ def test_unknown_style_names_get_the_closest_names(make_project, capsys) -> None
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
     assert "mkdocs.yml: error: CSL style `vancover` is not a style name (did you mean `vancouver`" in out
+
+
+def test_back_links_are_named_by_the_place_they_lead_to(make_project) -> None:
+    """Each back-link's accessible name says where its citation is (section and paragraph, the verdict, a claim),
+    so no name leads to two places; the visible text stays short."""
+    result, rendered = _build(make_project(**{
+        "content/example/evidence.md": "First paragraph [@beta2024, p. 12].\n\nSecond [@alpha2025] and again [@alpha2025].\n"}))
+    page = result.renderer.page(rendered).html
+    for entry in rendered.references:  # within a reference's list, each name leads to one place
+        item = page.split(f'id="{entry.anchor}"')[1].split("</li>")[0]
+        names = re.findall(r'<a href="#cite-\d+" class="rg-backlink" aria-label="([^"]+)">↩\d+</a>', item)
+        assert len(names) == len(set(names)) == len(entry.backlinks), entry.anchor
+    alpha = page.split('id="ref-alpha2025"')[1].split("</li>")[0]
+    assert re.findall(r'aria-label="([^"]+)">(↩\d+)', alpha) == [
+        ("Back to the citation in the verdict", "↩1"),
+        ("Back to the citation in “Executive summary”, paragraph 1", "↩2"),
+        ("Back to citation 1 in section 1, paragraph 2", "↩3"),
+        ("Back to citation 2 in section 1, paragraph 2", "↩4"),
+        ("Back to citation 1 in section 2, claim 1", "↩5"),
+        ("Back to citation 2 in section 2, claim 1", "↩6"),
+        ("Back to citation 3 in section 2, claim 1", "↩7"),
+    ]
+    beta = page.split('id="ref-beta2024"')[1].split("</li>")[0]
+    assert "Back to the citation in section 1, paragraph 1" in beta
+    assert "Back to the citation in section 3, paragraph 1" in beta  # the bottom line, section 3
+
+
+def test_claims_and_narratives_are_headings_under_their_section(make_project) -> None:
+    report = MINIMAL_REPORT.replace("bottom_line:", """narratives:
+  - {title: "Alpha cures all", promoted_by: "Fans", summary: "A story [@alpha2025].", sources: [alpha2025]}
+bottom_line:""")
+    result, rendered = _build(make_project(**{"content/example/report.yml": report}))
+    page = result.renderer.page(rendered).html
+    headings = re.findall(r"<h([23])[^>]*>(.*?)</h\1>", page, re.S)
+    levels = [(level, re.sub(r"<[^>]+>", "", text).strip()) for level, text in headings]
+    claims = levels.index(("2", "2. Claims checked"))
+    assert levels[claims + 1] == ("3", "Misleading Claim Alpha works.")
+    assert levels[claims + 2] == ("2", "3. Competing narratives")
+    assert levels[claims + 3] == ("3", "Alpha cures all")
+    assert 'aria-labelledby="claim-first-claim-title"' in page
+    assert [t["name"] for t in toc_tokens(page)][:4] == ["Does the example hold up?"]  # h3: not in the contents
+
+
+@pytest.mark.parametrize(("field", "tag"), [
+    ("langid = {russian},", "ru"), ("langid = {ngerman},", "de"), ("language = {French},", "fr"),
+    ("language = {pt_br},", "pt-BR"), ("langid = {klingon},", ""), ("language = {qq},", ""), ("", ""),
+])
+def test_a_reference_in_another_language_says_so(make_project, field: str, tag: str) -> None:
+    bib = MINIMAL_BIB.replace("  langid = {russian},\n", "")
+    bib = bib.replace("  kind = {state-media},", f"  {field}\n  kind = {{state-media}},")
+    result, rendered = _build(make_project(**{"bib/sources.bib": bib}))
+    page = result.renderer.page(rendered).html
+    gamma = page.split('id="ref-gamma2025"')[1].split("</li>")[0]
+    assert ('<p class="rg-ref-text">' if not tag else f'<p class="rg-ref-text" lang="{tag}">') in gamma
+    assert page.count(" lang=") == (1 if tag else 0)  # the other references give no language
+
+
+def test_a_title_the_desk_describes_in_brackets_is_not_in_the_source_language(make_project) -> None:
+    bib = MINIMAL_BIB.replace("title = {Гамма: первая фаза}", "title = {[Gamma announces its first phase]}")
+    result, rendered = _build(make_project(**{"bib/sources.bib": bib}))
+    assert " lang=" not in result.renderer.page(rendered).html

@@ -58,6 +58,8 @@ class PdfJob:
     page_size: str
     identifier: str
     folder: str = ""
+    link_names: tuple[tuple[str, str], ...] = ()  # an internal link's target → what its annotation says it is
+
 
     @property
     def key(self) -> str:
@@ -67,7 +69,7 @@ class PdfJob:
 
         digest = hashlib.sha256()
         for part in (weasyprint.__version__, pydyf.__version__, PDF_VARIANT, self.page_size, self.identifier,
-                     self.base_url, self.css, self.html):
+                     self.base_url, self.css, self.html, *(part for pair in self.link_names for part in pair)):
             digest.update(part.encode("utf-8"))
             digest.update(b"\x00")
         return digest.hexdigest()
@@ -236,6 +238,35 @@ def pdf_identifier(rendered: RenderedReport) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
 
 
+def link_names(rendered: RenderedReport) -> tuple[tuple[str, str], ...]:
+    """What a link to each reference says it is in the PDF ("Reference 4: TASS, …"): a screen reader announces a
+    link annotation by its description, which WeasyPrint sets to the link's target, an anchor id."""
+    words = labels(rendered.language)
+    return tuple((e.anchor, words.text(N_("Reference %(number)s: %(reference)s"), number=e.number,
+                                       reference=e.formatted.text) if rendered.numeric else e.formatted.text)
+                 for e in rendered.references)
+
+
+def describe_links(document: Any, pdf: Any, names: dict[str, str]) -> None:
+    """A WeasyPrint finisher: every link annotation described for a reader, not by its target. An internal link to a
+    reference by `names`, any other by its text (an external one with its address, unless the text is the
+    address). WeasyPrint (70) writes the target as the description (`/Contents`) of every link under PDF/UA."""
+    import pydyf
+
+    for page in document.pages:
+        for kind, target, _rectangle, box in page.links:
+            annotation = getattr(box, "link_annotation", None)
+            if annotation is None or "Contents" not in annotation:
+                continue
+            element = getattr(box, "element", None)
+            text = " ".join("".join(element.itertext()).split()) if element is not None else ""
+            if kind == "internal":
+                description = names.get(target) or text or target
+            else:
+                description = f"{text} ({target})" if text and text != target else target
+            annotation["Contents"] = pydyf.String(description)
+
+
 def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = None,
              corrections: Corrections | None = None) -> PdfJob:
     """Render the print HTML here (Jinja stays in this process); the worker only runs WeasyPrint."""
@@ -247,6 +278,7 @@ def make_job(rendered: RenderedReport, renderer: Renderer, css: str | None = Non
         page_size=rendered.config.page_size,
         identifier=pdf_identifier(rendered),
         folder=str(rendered.report.folder.resolve()),
+        link_names=link_names(rendered),
     )
 
 
@@ -284,7 +316,8 @@ def render_job(job: PdfJob) -> PdfOutput:
             for page in document.pages:
                 page.links = [(kind, _local_link(target, job.base_url) if kind == "external" else target, *rest)
                               for kind, target, *rest in page.links]
-        data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=job.identifier.encode("ascii"))
+        data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=job.identifier.encode("ascii"),
+                                  finisher=functools.partial(describe_links, names=dict(job.link_names)))
     finally:
         weasy_log.removeFilter(missing)
     return PdfOutput(job.slug, data, len(document.pages), tuple(sorted(missing.chars)), tuple(dict.fromkeys(fetcher.refused)))

@@ -11,7 +11,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,15 @@ class ReferenceEntry:
         reader of a fact-check needs to know where a claim appeared."""
         name = next((self.source.text(f) for f in ("organization", "publisher", "institution") if self.source.text(f)), "")
         return name if name and name not in self.formatted.text else ""
+
+    @property
+    def lang(self) -> str:
+        """The language of the reference's text for `lang` (WCAG 3.1.2): the source's `langid` or `language` as a
+        BCP 47 tag; "" when it gives none we know, or when its title is a description in brackets written in plain
+        ASCII (`[Report on …]`: the desk's words for a source in another script, not the source's own)."""
+        title = self.source.text("title").strip()
+        described = title.startswith("[") and title.endswith("]") and title.isascii()
+        return "" if described else self.source.language_tag
 
     @property
     def published_online(self) -> str:
@@ -1073,6 +1082,32 @@ class RenderedReport:
         """The report's language (`language` in report.yml), else the site's: its labels, dates and CSL terms."""
         return self.report.meta.language or self.config.language or "en"
 
+    @cached_property
+    def citation_places(self) -> dict[str, str]:
+        """Where each citation group (`cite-N`) stands on the page, as a reader would name it: "the verdict",
+        "section 3, paragraph 2", "section 2, claim 1", "“Executive summary”, paragraph 1" (translated)."""
+        return citation_places(self)
+
+    def backlinks(self, entry: ReferenceEntry) -> list[tuple[str, str]]:
+        """A reference's back-links: each citation group that cites it, and the link's accessible name, which says
+        where it leads ("Back to the citation in section 3, paragraph 2"; "Back to citation 2 in …" when one place
+        cites the reference more than once)."""
+        words = labels(self.language)
+        places = [self.citation_places.get(target, "") for target in entry.backlinks]
+        counts = Counter(places)
+        seen: Counter[str] = Counter()
+        out = []
+        for target, place in zip(entry.backlinks, places, strict=True):
+            seen[place] += 1
+            if not place:
+                name = words.text(N_("Back to the citation"))
+            elif counts[place] > 1:
+                name = words.text(N_("Back to citation %(n)s in %(place)s"), n=seen[place], place=place)
+            else:
+                name = words.text(N_("Back to the citation in %(place)s"), place=place)
+            out.append((target, name))
+        return out
+
     @property
     def topic_slugs(self) -> list[str]:
         """Each topic's folder under `topics/`, in the order report.yml lists them."""
@@ -1083,6 +1118,63 @@ class RenderedReport:
         """When the report's sources were last accessed: the newest `urldate` among them."""
         dates = [date for entry in self.references if (date := entry.source.accessed) is not None]
         return max(dates) if dates else None
+
+
+# Our citation groups (citation.html, Renderer.finish) and the block elements a reader counts as paragraphs; a loose
+# list item (`<li><p>`) is one.
+_PLACE_TOKENS = re.compile(r'<span class="rg-cite[^"]*" id="(cite-\d+)">'
+                           r'|<li\b[^>]*>\s*<p\b[^>]*>|<(?:p|li|dd|dt|td|th|h[1-6]|pre)\b[^>]*>')
+
+
+def _paragraph_places(parts: list[Markup], found: dict[str, int]) -> None:
+    """Each citation group in `parts` (one block of the page, in reading order) with its paragraph's number."""
+    count = 0
+    for part in parts:
+        for match in _PLACE_TOKENS.finditer(str(part)):
+            if match.group(1):
+                found.setdefault(match.group(1), max(count, 1))
+            else:
+                count += 1
+
+
+def citation_places(rendered: RenderedReport) -> dict[str, str]:
+    """Where each citation group stands on the report's page (see RenderedReport.citation_places)."""
+    words = labels(rendered.language)
+    places: dict[str, str] = {}
+
+    def in_block(parts: list[Markup], name: Callable[[int], str]) -> None:
+        found: dict[str, int] = {}
+        _paragraph_places(parts, found)
+        for group, paragraph in found.items():
+            places.setdefault(group, name(paragraph))
+
+    def in_section(number: int) -> Callable[[int], str]:
+        return lambda p: words.text(N_("section %(section)s, paragraph %(paragraph)s"), section=number, paragraph=p)
+
+    def titled(title: str) -> Callable[[int], str]:
+        return lambda p: words.text(N_("“%(title)s”, paragraph %(paragraph)s"), title=title, paragraph=p)
+
+    def whole(name: str) -> Callable[[int], str]:  # a place named as a whole, whatever its paragraph
+        return lambda _: name
+
+    in_block([rendered.verdict], whole(words.text(N_("the verdict"))))
+    if rendered.summary:
+        in_block([rendered.summary.html], titled(rendered.summary.title))
+    for section in rendered.sections:
+        in_block([section.html], in_section(section.number))
+        for i, claim in enumerate(section.claims, 1):
+            name = words.text(N_("section %(section)s, claim %(claim)s"), section=section.number, claim=i)
+            in_block([claim.text, claim.appeared_source, claim.sources, claim.explanation], whole(name))
+        for i, narrative in enumerate(section.narratives, 1):
+            name = words.text(N_("section %(section)s, narrative %(narrative)s"), section=section.number, narrative=i)
+            in_block([narrative.summary, narrative.sources], whole(name))
+    bottom = rendered.bottom_line
+    label = Markup("<p>")  # "What would change this assessment", a paragraph of its own between the two
+    in_block([*bottom.prose, bottom.conclusion, label, bottom.would_change], in_section(bottom.number))
+    in_block([Markup("<li>") + q for q in rendered.follow_up], titled(words.text(N_("Follow-up questions"))))
+    if rendered.disclaimer:
+        in_block([rendered.disclaimer], titled(words.text(N_("Disclaimer"))))
+    return places
 
 
 @dataclass(frozen=True)

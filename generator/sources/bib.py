@@ -147,6 +147,13 @@ class Source:
         return self.fields.get("url", "").strip()
 
     @property
+    def language_tag(self) -> str:
+        """The source's language as a BCP 47 tag (`langid`, else `language`), or "" when it gives none we know."""
+        from generator.sources.languages import language_tag
+
+        return language_tag(self.fields.get("langid") or self.fields.get("language") or "")
+
+    @property
     def doi(self) -> str:
         doi = self.fields.get("doi", "").strip()
         return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
