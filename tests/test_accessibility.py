@@ -21,7 +21,7 @@ import pytest
 
 from generator.cli import main
 
-from .conftest import MINIMAL_MKDOCS, REPO
+from .conftest import MINIMAL_MKDOCS, MINIMAL_REPORT, REPO
 from .gitrepo import V3_REPORT, make_history_repo
 from .test_browser import ARGS, CHROMIUM, _QuietHandler
 
@@ -39,6 +39,8 @@ PAGES = {
     "what changed": "example/v2/changes/",
     "home": "",
     "about": "about/",
+    "topics": "topics/",
+    "topic": "topics/vaccines/",
 }
 
 # Where our markup lives: the article (the page's content area, which holds everything our templates render) and
@@ -84,7 +86,11 @@ V3_WITH_NARRATIVE = V3_REPORT.replace("bottom_line:", """narratives:
     promoted_by: "Alpha's fans"
     summary: "A story that grew from one press release [@alpha2025]."
     sources: [alpha2025]
-bottom_line:""")
+bottom_line:""").replace("\nchecked_on:", "\ntopics: [Vaccines, Oncology]\nchecked_on:", 1)
+
+# A second report, so that the home page shows its filter (rating, topic, sort) and a topic lists two reports.
+SECOND_REPORT = MINIMAL_REPORT.replace("\nchecked_on:", "\ntopics: [Vaccines]\nchecked_on:", 1).replace(
+    "Does the example hold up?", "Does the second example hold up?")
 
 
 @pytest.fixture(scope="module", params=["mkdocs", "zensical"])
@@ -96,7 +102,10 @@ def site(tmp_path_factory, request):
     if engine == "zensical":
         pytest.importorskip("zensical")
     root = tmp_path_factory.mktemp(f"a11y-{engine}") / "project"
-    make_history_repo(root, A11Y_MKDOCS, v3_files={"content/example/report.yml": V3_WITH_NARRATIVE})
+    make_history_repo(root, A11Y_MKDOCS, v3_files={
+        "content/example/report.yml": V3_WITH_NARRATIVE, "content/second/report.yml": SECOND_REPORT,
+        "content/second/summary.md": "A second report [@alpha2025].\n",
+        "content/second/evidence.md": "The study [@beta2024] and the agency [@gamma2025].\n"})
     mkdocs_log = logging.getLogger("mkdocs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NO_MKDOCS_2_WARNING", "1")
