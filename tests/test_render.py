@@ -278,10 +278,10 @@ def test_back_links_are_named_by_the_place_they_lead_to(make_project) -> None:
     page = result.renderer.page(rendered).html
     for entry in rendered.references:  # within a reference's list, each name leads to one place
         item = page.split(f'id="{entry.anchor}"')[1].split("</li>")[0]
-        names = re.findall(r'<a href="#cite-\d+" class="rg-backlink" aria-label="([^"]+)">↩\d+</a>', item)
+        names = re.findall(r'<a href="#cite-\d+" class="rg-backlink" aria-label="\d+: ([^"]+)">↩\d+</a>', item)
         assert len(names) == len(set(names)) == len(entry.backlinks), entry.anchor
     alpha = page.split('id="ref-alpha2025"')[1].split("</li>")[0]
-    assert re.findall(r'aria-label="([^"]+)">(↩\d+)', alpha) == [
+    assert re.findall(r'aria-label="\d+: ([^"]+)">(↩\d+)', alpha) == [
         ("Back to the citation in the verdict", "↩1"),
         ("Back to the citation in “Executive summary”, paragraph 1", "↩2"),
         ("Back to citation 1 in section 1, paragraph 2", "↩3"),
