@@ -85,6 +85,31 @@ def machine_key() -> bytes:
     return key
 
 
+def machine_folder(purpose: str, root: Path) -> Path | None:
+    """A folder of this machine's user for `purpose` and the project at `root`, beside the cache key and outside
+    every project (0700, never through a link), or None when there is none: what lives there was written by this
+    tool's own builds only, never by a pull request."""
+    base = _key_file().parent
+    name = hmac.new(machine_key(), f"{purpose}\0{root.resolve()}".encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()[:24]
+    folder = base / "stages" / f"{purpose}-{name}"
+    try:
+        for part in (base, base / "stages", folder):
+            part.mkdir(mode=0o700, exist_ok=True)
+            if part.is_symlink() or not part.is_dir():
+                return None
+    except OSError:
+        return None
+    return folder
+
+
+def machine_secret(purpose: str, root: Path) -> str:
+    """A secret for `purpose` and the project at `root` that stays the same from build to build on this machine
+    and that no project file can reveal or choose."""
+    return hmac.new(machine_key(), f"secret\0{purpose}\0{root.resolve()}".encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def _signature(path: Path, text: str) -> str:
     return hmac.new(machine_key(), f"{path.name}\0{text}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
@@ -107,6 +132,17 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
+def _read_umask() -> int:
+    """The process's umask, read once (at import, before any thread): setting it to read it back is not safe while
+    other threads create files."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+UMASK = _read_umask()
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write atomically and signed (a crash or a parallel build never leaves half a file); failures are ignored."""
     try:
@@ -120,9 +156,7 @@ def write_json(path: Path, data: Any) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(_signature(path, text) + "\n" + text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a cache file is as readable as any other
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes it 0600; a cache file is as readable as any other
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

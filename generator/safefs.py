@@ -53,9 +53,9 @@ def _label(folder: Path, root: Path | None) -> str:
 def check_file(path: Path, folder: Path, root: Path | None = None) -> None:
     """Raise UnsafePath unless `path` is a regular file that, with symlinks resolved, lies inside `folder`
     (and outside `.git`). A missing file raises FileNotFoundError, as reading it would."""
-    where = _label(folder, root)
-    resolved = path.resolve()
-    if not is_inside(resolved, folder):
+    resolved, inside = path.resolve(), folder.resolve()
+    if resolved != inside and inside not in resolved.parents:
+        where = _label(folder, root)
         if path.is_symlink() or any(parent.is_symlink() for parent in _parents_below(path, folder)):
             raise UnsafePath(path, f"is a symbolic link to a file outside {where}",
                              f"replace the link with the file itself, inside {where}")

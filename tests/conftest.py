@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -122,6 +122,25 @@ def minimal_files(**overrides: str) -> dict[str, str]:
     }
     files.update(overrides)
     return files
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _machine_folder_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This session's own machine key and machine folders (Zensical's build stages): the tests' many projects
+    leave nothing in the user's cache folder."""
+    import os
+
+    from generator import cache
+
+    old = os.environ.get(cache.KEY_ENV)
+    os.environ[cache.KEY_ENV] = str(tmp_path_factory.mktemp("machine") / "cache.key")
+    cache.machine_key.cache_clear()
+    yield
+    if old is None:
+        os.environ.pop(cache.KEY_ENV, None)
+    else:
+        os.environ[cache.KEY_ENV] = old
+    cache.machine_key.cache_clear()
 
 
 @pytest.fixture

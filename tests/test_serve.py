@@ -63,8 +63,13 @@ def test_editing_content_and_bib_reloads_the_page(make_project, engine: str) -> 
         out, log = server.communicate(timeout=10)
     if engine == "mkdocs":
         assert f"Serving on http://127.0.0.1:{port}/" in log
-    else:  # the preview's stage is in the project's cache folder, never left in /tmp
-        assert (root / ".cache/report/zensical-serve/zensical.yml").is_file()
+    else:  # the preview's stage is kept in this machine's folder for the project (never in the project: a pull
+        # request could plant a poisoned Zensical cache there), so the next preview starts warm
+        from generator.cache import machine_folder
+
+        stage = machine_folder("zensical-serve", root)
+        assert stage is not None and (stage / "zensical.yml").is_file()
+        assert not (root / ".cache/report/zensical-serve").exists()
     assert "content/example/summary.md:1: error: unknown citation key `alpha2052`" in out + log
 
 

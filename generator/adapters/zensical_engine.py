@@ -16,6 +16,7 @@ site_dir only when the build succeeds. This is the only module that imports zens
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ import yaml
 from generator import PACKAGE_DIR, safefs
 from generator.adapters.zensical_markdown import marker
 from generator.build import PLAIN_KEY, RESERVED_META, Project, docs_front_matter
+from generator.cache import machine_folder, machine_secret
 from generator.config import load_site_config, read_mkdocs_yml
 from generator.errors import Problems
 from generator.publish.site import (
@@ -49,7 +51,7 @@ from generator.render.report import MetaTooLarge, escape_meta, front_matter, htm
 
 THEME_DIR = PACKAGE_DIR / "theme"
 EXTENSION = "generator.adapters.zensical_markdown"
-SERVE_STAGE = "zensical-serve"  # the preview's stage, under cache_dir
+SERVE_STAGE = "zensical-serve"  # the preview's stage: a machine folder (cache.machine_folder), as the build's
 _ATX_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
@@ -188,9 +190,25 @@ def _zensical_build(config_file: Path) -> None:
 
 
 @contextmanager
-def _stage_folder() -> Iterator[Path]:
+def _stage_folder(root: Path, cached: bool) -> Iterator[tuple[Path, str]]:
+    """Where to stage, and the marker nonce. With caches on: a folder of this machine's user outside the project,
+    kept from build to build (with its nonce), so Zensical's own cache of converted pages stays warm; it is locked
+    while a build uses it, and a second build at the same time stages in a temporary folder. Zensical's cache lives
+    there and never in the project: a pull request can commit files into the project's cache folder, but not into
+    that one. Without caches, or when no such folder can be made: a temporary folder and a fresh nonce."""
+    folder = machine_folder("zensical-build", root) if cached else None
+    if folder is not None:
+        with (folder / ".lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                folder = None
+            if folder is not None:
+                shutil.rmtree(folder / "site", ignore_errors=True)  # a build that stopped half-way
+                yield folder, machine_secret("zensical-nonce", root)
+                return
     with tempfile.TemporaryDirectory(prefix="report-zensical-") as tmp:
-        yield Path(tmp)
+        yield Path(tmp), secrets.token_hex(16)
 
 
 def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, bool]:
@@ -203,8 +221,8 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
     site = build_site(project, permalink=_permalink(mkdocs))
     if not site.ok:
         return site, False
-    with _stage_folder() as folder:
-        config_file = stage(root, site, folder, secrets.token_hex(16))
+    with _stage_folder(root, bool(site.result.config.cache_dir)) as (folder, nonce):
+        config_file = stage(root, site, folder, nonce)
         if not site.ok:  # the desk's own pages
             return site, False
         _zensical_build(config_file)
@@ -235,8 +253,9 @@ def _snapshot(root: Path, folders: list[str]) -> dict[str, int]:
 
 
 def serve(root: Path, dev_addr: str | None, report: Any) -> None:
-    """Preview with Zensical. The stage lives in the project's cache folder (`<cache_dir>/zensical-serve/`, kept
-    between previews so Zensical's own cache stays warm; a temporary folder when caches are off); content/, bib/
+    """Preview with Zensical. The stage is kept in this machine's folder for the project (cache.machine_folder,
+    outside the project, so Zensical's own cache stays warm between previews and no pull request can plant one;
+    a temporary folder when caches are off); content/, bib/
     and docs/ are watched here (polled twice a second) and re-staged on every change, and Zensical reloads the
     pages it sees change. A report with errors still shows, as with MkDocs."""
     import zensical
@@ -245,12 +264,10 @@ def serve(root: Path, dev_addr: str | None, report: Any) -> None:
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
     cache_dir = load_site_config(root).cache_dir  # checked by project.preflight: inside the project, no links
     temporary = not cache_dir
-    folder = Path(tempfile.mkdtemp(prefix="report-zensical-serve-")) if temporary else root / cache_dir / SERVE_STAGE
-    if not temporary:
-        if folder.is_symlink():
-            folder.unlink()  # never stage through a link planted in the cache folder
-        folder.mkdir(parents=True, exist_ok=True)
-    nonce = secrets.token_hex(16)
+    kept = None if temporary else machine_folder(SERVE_STAGE, root)
+    temporary = kept is None
+    folder = kept or Path(tempfile.mkdtemp(prefix="report-zensical-serve-"))
+    nonce = secrets.token_hex(16) if temporary else machine_secret(SERVE_STAGE, root)
 
     def restage() -> Path:
         site = build_site(project, permalink=_permalink(mkdocs), partial=True)

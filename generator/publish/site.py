@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from bibtexparser.model import Entry, Field
 
 from generator import PACKAGE_DIR
 from generator.build import BuildResult, Project, build_project
-from generator.cache import Store
+from generator.cache import UMASK, Store
 from generator.errors import Problems
 from generator.history.versions import (
     SiteHistory,
@@ -47,6 +48,7 @@ from generator.render.report import SHARE_META, PageOutput, ReferenceEntry, Rend
 from generator.sources.bib import PUBLISHED_FIELDS, Source
 from generator.sources.references import csl_item, memo
 from generator.urls import report_path, site_address
+from generator.workers import default_workers
 
 ASSETS = PACKAGE_DIR / "assets"
 HOME_SCRIPT = "assets/report/home.js"  # the home page's filter; loaded by the home page alone
@@ -237,9 +239,7 @@ def new_site_folder(site_dir: Path) -> Path:
     permissions are those of any folder made under the user's umask (0755 as a rule), not a temporary folder's
     0700: a web server reading the published site must be able to enter it."""
     folder = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
+    folder.chmod(0o777 & ~UMASK)
     return folder
 
 
@@ -275,9 +275,12 @@ def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None =
             files[f"{slug}/{slug}.pdf"] = pdf.data
             extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
     store = Store(result.render_cache.disk if result.render_cache else None)
-    for rendered in result.rendered:  # share cards: each page points its og:image at its card
+    with ThreadPoolExecutor(max_workers=default_workers(len(result.rendered))) as pool:  # Pillow draws and
+        # compresses without holding the GIL: the cards not in the cache are drawn side by side
+        cards = [pool.submit(report_card, rendered, site_name, store) for rendered in result.rendered]
+    for rendered, future in zip(result.rendered, cards, strict=True):  # each page's og:image points at its card
         try:
-            card = report_card(rendered, site_name, store)
+            card = future.result()
         except (NoFont, OSError) as exc:
             result.problems.warning(rendered.report.path, None, f"the share card was not drawn: {exc}",
                                     "install fonts-dejavu-core or fonts-noto-core (scripts/system-deps.sh)",

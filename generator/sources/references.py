@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator import safefs
 from generator.cache import Store, code_version, file_digest
@@ -259,6 +259,7 @@ class StyleInfo:
     path: Path
     numeric: bool
     locale: str
+    mentions_accessed: bool = True  # False: the style never names the `accessed` variable, so never prints it
 
 
 def style_info(path: Path, depth: int = 0) -> StyleInfo:
@@ -279,12 +280,13 @@ def style_info(path: Path, depth: int = 0) -> StyleInfo:
             raise StyleError(f"depends on the style `{name}`, which is not available offline")
         inherited = style_info(_styles_folder() / f"{name}.csl", depth + 1)
         return StyleInfo(inherited.path, inherited.numeric if not citation_format else citation_format == "numeric",
-                         locale or inherited.locale)
+                         locale or inherited.locale, inherited.mentions_accessed)
     if root.get("class") == "note" or citation_format == "note":
         raise StyleError("is a note style (citations as footnotes); use an author-date or a numeric style")
     numeric = citation_format == "numeric" or (
         not citation_format and root.find("c:citation//c:text[@variable='citation-number']", _CSL_NS) is not None)
-    return StyleInfo(path, numeric, locale)
+    mentions = any("accessed" in (node.get("variable") or "").split() for node in root.iter("{*}*"))
+    return StyleInfo(path, numeric, locale, mentions)
 
 
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
@@ -551,6 +553,28 @@ class ReportCitations:
 FormatRequest = tuple[list[str], list[Source]] | tuple[list[str], list[Source], str]
 
 BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
+CSL_CHUNK = 1000  # sources per Pandoc process converting BibTeX to CSL items
+ACCESSED_CHUNK = 1000  # sources per Pandoc process learning which access dates a style prints
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _chunks(items: list[T], size: int, least: int = 200) -> list[list[T]]:
+    """`items` in runs of at most `size`, one per core when each run still has `least` items (starting a Pandoc
+    process costs what formatting some hundred sources does)."""
+    if not items:
+        return []
+    size = min(size, max(least, -(-len(items) // default_workers(len(items)))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _side_by_side(work: Callable[[T], R], jobs: list[T]) -> list[R]:
+    """`work` on each job, in order; threads each waiting on their own Pandoc process, one per core."""
+    if len(jobs) < 2:
+        return [work(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=default_workers(len(jobs))) as pool:
+        return list(pool.map(work, jobs))
 
 
 class ReferenceFormatter:
@@ -600,10 +624,15 @@ class ReferenceFormatter:
         """CSL items for sources, by key (one Pandoc call for those not yet converted)."""
         todo = list({s.fingerprint(): s for s in sources if s.fingerprint() not in self._csl}.values())
         if todo:
-            converted = pandoc_csl(todo)
-            for source in todo:
-                self._csl[source.fingerprint()] = converted[source.key]
-            self._new += len(todo)
+            by_key = {s.key: s for s in todo}  # one key per Pandoc call: the same entry twice is read once
+            rest = [s for s in todo if by_key[s.key] is not s]
+            chunks = _chunks(list(by_key.values()), CSL_CHUNK)
+            for chunk, converted in zip(chunks, _side_by_side(pandoc_csl, chunks), strict=True):
+                for source in chunk:
+                    self._csl[source.fingerprint()] = converted[source.key]
+            if rest:
+                self.csl(rest)
+            self._new += len(todo) - len(rest)
         items = {}
         for source in sources:
             item = dict(self._csl[source.fingerprint()])
@@ -625,32 +654,42 @@ class ReferenceFormatter:
         if not sources:
             return
         items = self.csl(sources)
-        dated = [s for s in sources if "accessed" in items[s.key]]
+        dated = [s for s in sources if "accessed" in items[s.key] and self.info.mentions_accessed]
+        dated_keys = {s.key for s in dated}
         for source in sources:
-            if source not in dated:
+            if source.key not in dated_keys:  # a style that never names `accessed` prints no access date
                 self._accessed[source.fingerprint()] = False
-        if dated:
-            try:
-                with_dates = self._bibliography_text([items[s.key] for s in dated])
-                without = self._bibliography_text([{k: v for k, v in items[s.key].items() if k != "accessed"}
-                                                   for s in dated])
-            except PandocError:  # reported where the report is formatted; the meta line keeps the date meanwhile
-                with_dates = without = {}
-            for source in dated:
-                self._accessed[source.fingerprint()] = with_dates.get(source.key) != without.get(source.key)
+        # Each chunk's reference list with and without access dates, the runs side by side: whether a style
+        # prints an entry's access date does not depend on the other entries of the list.
+        runs = [[items[s.key] for s in chunk] for chunk in _chunks(dated, ACCESSED_CHUNK)]
+        runs += [[{k: v for k, v in item.items() if k != "accessed"} for item in run] for run in runs]
+        try:
+            texts = _side_by_side(self._bibliography_text, runs)
+        except PandocError:  # reported where the report is formatted; the meta line keeps the date meanwhile
+            texts = [{} for _ in runs]
+        with_dates = {k: v for found in texts[:len(runs) // 2] for k, v in found.items()}
+        without = {k: v for found in texts[len(runs) // 2:] for k, v in found.items()}
+        for source in dated:
+            self._accessed[source.fingerprint()] = with_dates.get(source.key) != without.get(source.key)
         self._new += len(sources)
 
     def _bibliography_text(self, items: list[dict[str, Any]]) -> dict[str, str]:
         document = self._run("---\nnocite: '@*'\n---\n", items, markdown="markdown")
         return {key: render_inlines(inlines)[1] for key, inlines in _bibliography(document)}
 
-    def _run(self, text: str, items: list[dict[str, Any]], markdown: str = _PANDOC_MARKDOWN, batch: bool = False,
-             locale: str = "") -> Any:
-        files = {"sources.json": json.dumps(items, ensure_ascii=False)}
-        files["style.csl"], style = self._style_text, "{folder}/style.csl"  # our copy, never the project's file
-        citeproc = f"--lua-filter={Path(__file__).with_name('citeproc_batch.lua')}" if batch else "--citeproc"
-        args = ["-f", markdown, "-t", "json", citeproc, f"--csl={style}",
-                "--bibliography={folder}/sources.json", "-M", "link-citations=true"]
+    def _run(self, text: str, items: list[dict[str, Any]] | list[list[dict[str, Any]]], markdown: str = _PANDOC_MARKDOWN,
+             batch: bool = False, locale: str = "") -> Any:
+        """Pandoc on `text` with `items` as its sources; `batch`: `items` holds each report's sources, in the order
+        of the document's `rg-report-N` divs."""
+        files = {"style.csl": self._style_text}  # our copy of the style, never the project's file
+        if batch:
+            files.update({f"sources-{n}.json": json.dumps(group, ensure_ascii=False) for n, group in enumerate(items)})
+            args = [f"--lua-filter={Path(__file__).with_name('citeproc_batch.lua')}",
+                    *(f"--bibliography={{folder}}/sources-{n}.json" for n in range(len(items)))]
+        else:
+            files["sources.json"] = json.dumps(items, ensure_ascii=False)
+            args = ["--citeproc", "--bibliography={folder}/sources.json"]
+        args = ["-f", markdown, "-t", "json", *args, "--csl={folder}/style.csl", "-M", "link-citations=true"]
         if locale or self.language:
             args += ["-M", f"lang={locale or self.language}"]
         return run_pandoc(args, text, files)
@@ -716,13 +755,12 @@ class ReferenceFormatter:
         prepared = [self._prepare(request[0], request[1], locale) for request in requests]
         todo = [(index, digest, text) for index, (digest, _, text) in enumerate(prepared) if digest not in self._reports]
         found: dict[str, ReportCitations] = {}
-        if todo:
-            items = {item["id"]: item for _, report_items, _ in prepared for item in report_items}
-            text = "\n\n".join(f"::: {{#rg-report-{index}}}\n\n{body}\n:::" for index, _, body in todo) + "\n"
-            document = self._run(text, list(items.values()), batch=True, locale=locale)
+        if todo:  # each report reads only its own sources (a file of its own: Pandoc parses it per report)
+            text = "\n\n".join(f"::: {{#rg-report-{n}}}\n\n{body}\n:::" for n, (_, _, body) in enumerate(todo)) + "\n"
+            document = self._run(text, [prepared[index][1] for index, _, _ in todo], batch=True, locale=locale)
             divs = {block["c"][0][0]: block["c"][1] for block in document.get("blocks", []) if block.get("t") == "Div"}
-            for index, digest, _ in todo:
-                found[digest] = _parse_report(divs.get(f"rg-report-{index}", []), len(requests[index][0]),
+            for n, (index, digest, _) in enumerate(todo):
+                found[digest] = _parse_report(divs.get(f"rg-report-{n}", []), len(requests[index][0]),
                                               f"RGSEP{digest[:16]}")
         return [(digest, found.get(digest) or self._reports[digest]) for digest, _, _ in prepared]
 
