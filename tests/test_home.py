@@ -261,6 +261,64 @@ def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
         server.shutdown()
 
 
+def test_filtering_in_chromium_touches_only_the_cards_that_change_and_moves_none(desk) -> None:
+    """A filter change sets `hidden` only on cards whose visibility changes and moves no card (no childList
+    mutation of the list); only a change of sort moves them, once; the visible cards and their order are as before."""
+    root, _ = desk
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(root / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    watch = """() => {
+        window.seen = {moved: 0, hidden: 0};
+        const list = document.querySelector('.rg-home');
+        new MutationObserver(records => records.forEach(r => {
+            if (r.type === 'childList') { window.seen.moved += r.addedNodes.length + r.removedNodes.length; }
+            else if (r.target.parentNode === list) { window.seen.hidden += 1; }
+        })).observe(list, {childList: true, subtree: true, attributes: true, attributeFilter: ['hidden']});
+    }"""
+    flush = "() => new Promise(done => setTimeout(() => done(window.seen), 0))"  # observers run before timers
+    state = "() => [...document.querySelectorAll('.rg-home-report')].map(c => [c.dataset.title, c.hidden])"
+
+    def changed(before: list[list[object]], after: list[list[object]]) -> int:
+        assert [title for title, _ in before] == [title for title, _ in after]
+        return sum(was[1] != now[1] for was, now in zip(before, after, strict=True))
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base)
+            page.wait_for_selector("form.rg-home-filter:not([hidden])")
+            page.evaluate(watch)
+            order = [title for title, _ in page.evaluate(state)]
+            rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
+            expected = 0
+            for name, value in (("rating", rating), ("topic", "vaccines"), ("rating", ""), ("topic", "oncology")):
+                before = page.evaluate(state)
+                page.select_option(f"select[name={name}]", value)
+                after = page.evaluate(state)
+                expected += changed(before, after)
+                assert expected > 0 and page.evaluate(flush) == {"moved": 0, "hidden": expected}, (name, value)
+                assert [title for title, _ in after] == order
+            page.select_option("select[name=sort]", "title")
+            moved = page.evaluate(flush)["moved"]
+            assert moved > 0 and [title for title, _ in page.evaluate(state)] != order
+            by_title = [title for title, _ in page.evaluate(state)]
+            page.select_option("select[name=topic]", "")
+            assert page.evaluate(flush)["moved"] == moved  # a filter after a sort moves nothing either
+            assert [title for title, _ in page.evaluate(state)] == by_title
+            page.select_option("select[name=sort]", "date")
+            assert page.evaluate(flush)["moved"] > moved and [title for title, _ in page.evaluate(state)] == order
+            browser.close()
+    finally:
+        server.shutdown()
+
+
 def test_an_empty_site_has_a_home_page_without_a_filter(make_project, tmp_path: Path) -> None:
     root = make_project()
     for path in sorted((root / "content").rglob("*"), reverse=True):
