@@ -29,6 +29,7 @@ from generator.render.report import (
 )
 from generator.reports.model import (
     REPORT_FILE,
+    TOPIC_LENGTH,
     RejectedReport,
     Report,
     Revision,
@@ -42,7 +43,7 @@ from generator.reports.model import (
 )
 from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, did_you_mean
 from generator.sources.references import PandocError, ReferenceFormatter, StyleError
-from generator.urls import topic_slug
+from generator.urls import topic_key, topic_slug
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
 
@@ -192,12 +193,21 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
     topics: dict[str, str] = {}
     for i, topic in enumerate(meta.topics):
         slug = topic_slug(topic)
-        if not slug:
+        if len(topic) > TOPIC_LENGTH:
+            shown = topic if len(topic) <= 40 else topic[:40] + "…"
+            problems.error(path, line("topics", i), f"topic `{shown}` is {len(topic)} characters long; a topic may "
+                           f"have at most {TOPIC_LENGTH}", "name the topic with a word or two, such as `vaccines` or "
+                           "`public health` (it is a filter's option, a sidebar entry and a page's title); the "
+                           "question and the summary say the rest", code="schema")
+        elif not slug:
             problems.error(path, line("topics", i), f"topic `{topic}` has no letter or digit",
                            "name the topic with a word or two, such as `vaccines`", code="schema")
-        elif slug in topics:
+        elif slug in topics and topic_key(topic) == topic_key(topics[slug]):
             problems.error(path, line("topics", i), f"topic `{topic}` is listed twice (as `{topics[slug]}`)",
                            "list each topic once", code="schema")
+        elif slug in topics:
+            problems.error(path, line("topics", i), f"topics `{topics[slug]}` and `{topic}` would share one page, "
+                           f"`topics/{slug}/`", TOPIC_CLASH_HINT, code="topic-collision")
         topics.setdefault(slug, topic)
 
     if meta.checked_on > today:
@@ -224,6 +234,34 @@ def validate_report(report: Report, config: SiteConfig, bib: Bibliography, probl
                        f"checked_on is {meta.checked_on} but the newest revision (version {newest.version}) is dated "
                        f"{newest.date}", f"set `checked_on: {newest.date}`", code="checked-on")
     _check_access_dates(report, newest, bib, problems)
+
+
+TOPIC_CLASH_HINT = ("a topic's page address keeps only its letters and digits, in lower case: spell one topic the "
+                    "same way everywhere, or name two topics so that their letters or digits differ")
+
+
+def check_topic_collisions(reports: list[Report], problems: Problems) -> None:
+    """Two different topics whose addresses are the same (`C++` and `C`, `Vaccines` and `vaccines!`) would share one
+    topic page: an error at the report.yml that brings in the second spelling, naming both. Spellings that differ
+    only in letter case or spacing are one topic (the pages show the most common spelling: `topic_names`)."""
+    first: dict[str, tuple[str, Report]] = {}  # topic slug → the first spelling, and the report that has it
+    clashes: dict[tuple[str, str], list[tuple[str, Report, int | None]]] = {}  # (slug, spelling's key) → its uses
+    for report in reports:
+        for i, topic in enumerate(report.meta.topics):
+            slug = topic_slug(topic)
+            if not slug or len(topic) > TOPIC_LENGTH:
+                continue  # reported by validate_report
+            if slug not in first:
+                first[slug] = (topic, report)
+            elif first[slug][1] is not report and topic_key(topic) != topic_key(first[slug][0]):
+                clashes.setdefault((slug, topic_key(topic)), []).append((topic, report, report.line_of("topics", i)))
+    for (slug, _key), places in clashes.items():
+        (spelling, report, line), others = places[0], len(places) - 1
+        earlier, where = first[slug]
+        also = f" ({others} more report{'s spell' if others > 1 else ' spells'} it so too)" if others else ""
+        problems.error(report.path, line, f"topic `{spelling}` and topic `{earlier}` (in "
+                       f"{problems.relative(where.path)}) would share one page, `topics/{slug}/`{also}",
+                       TOPIC_CLASH_HINT, code="topic-collision")
 
 
 def _check_access_dates(report: Report, newest: Revision, bib: Bibliography, problems: Problems) -> None:
@@ -444,6 +482,7 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     for refused in rejected:
         check_rejected_report(refused, config, bib, problems)
     check_slug_collisions(reports, project.root / config.docs_dir, problems)
+    check_topic_collisions(reports, problems)
     if project.formatter is None:
         try:
             project.formatter = ReferenceFormatter(config.csl_style, project.root, cache_dir, config.language)

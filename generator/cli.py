@@ -285,10 +285,15 @@ def cmd_new(args: argparse.Namespace) -> int:
     import re
 
     from generator.config import load_site_config
+    from generator.reports.model import RESERVED_SLUGS
 
     root = Path(args.path).resolve()
     if not re.match(r"^[a-z0-9][a-z0-9-]*$", args.slug):
         print(f"report: `{args.slug}` is not a valid slug (lowercase letters, digits, hyphens)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.slug in RESERVED_SLUGS:
+        print(f"report: `{args.slug}` is reserved: the site publishes {RESERVED_SLUGS[args.slug]} there; choose "
+              "another slug", file=sys.stderr)
         return EXIT_USAGE
     config = load_site_config(root)
     folder = root / config.content_dir / args.slug

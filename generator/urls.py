@@ -57,3 +57,9 @@ def topic_slug(topic: str) -> str:
     (`Public health` → `public-health`, `Онкология` → `онкология`); "" when nothing is left."""
     text = unicodedata.normalize("NFKC", topic).casefold()
     return re.sub(r"[^\w]+|_+", "-", text).strip("-")[:60]
+
+
+def topic_key(topic: str) -> str:
+    """What makes two spellings one topic: the same words, whatever their letter case and spacing (`Public health`,
+    `public  Health`). Two topics with different keys and the same `topic_slug` would share a page: an error."""
+    return " ".join(unicodedata.normalize("NFKC", topic).casefold().split())

@@ -14,6 +14,7 @@
   var empty = document.querySelector(".rg-home-empty");
   var names = ["rating", "topic", "language", "sort"];
   var byTitle = null;
+  var placed = cards;  // the order the cards stand in on the page: the page's own (newest first) to begin with
   var collator = new Intl.Collator(document.documentElement.lang || undefined, {sensitivity: "base"});
 
   function select(name) {
@@ -65,22 +66,31 @@
       order = byTitle;
     }
     var shown = 0;
-    var fragment = document.createDocumentFragment();
-    order.forEach(function (card) {
+    // Only what changes is touched: a card whose visibility stays is left alone, and the cards are moved only when
+    // the sort changes (a filter keeps their order), so a long list does not relayout on every choice.
+    cards.forEach(function (card) {
       var topics = " " + card.getAttribute("data-topics") + " ";
       var match = (!rating || card.getAttribute("data-rating") === rating) &&
         (!topic || topics.indexOf(" " + topic + " ") >= 0) &&
         (!language || card.getAttribute("data-language") === language);
-      card.hidden = !match;
+      if (card.hidden === match) {
+        card.hidden = !match;
+      }
       shown += match ? 1 : 0;
-      fragment.appendChild(card);
     });
-    list.appendChild(fragment);
+    if (order !== placed) {
+      var fragment = document.createDocumentFragment();
+      order.forEach(function (card) {
+        fragment.appendChild(card);
+      });
+      list.appendChild(fragment);
+      placed = order;
+    }
     if (status) {
       status.textContent = form.getAttribute("data-status")
         .replace("%(shown)s", String(shown)).replace("%(total)s", String(cards.length));
     }
-    if (empty) {
+    if (empty && empty.hidden !== (shown > 0)) {
       empty.hidden = shown > 0;
     }
   }

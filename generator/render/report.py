@@ -540,8 +540,8 @@ class Renderer:
         """The home page: every report's question, verdict and stamp, newest first, with what its filter offers."""
         reports = newest_first(rendered_reports)
         body = self.env.get_template("home.html").render(
-            reports=reports, facets=self.facets(reports), site_name=site_name, h1_id=heading_id(site_name),
-            permalink=permalink_macro(permalink), **self.locale_context())
+            reports=reports, facets=self.facets(reports), topic_names=topic_names(reports), site_name=site_name,
+            h1_id=heading_id(site_name), permalink=permalink_macro(permalink), **self.locale_context())
         # No `title`: the theme then titles the home page with the site's name alone (not "Name - Name"); its
         # description is the site's (`site_description`).
         share: dict[str, Any] = {"type": "website", "title": site_name, "locale": og_locale(self.config.language)}
@@ -554,7 +554,7 @@ class Renderer:
         words = labels(self.config.language)
         ratings = Counter(r.report.meta.verdict.rating for r in reports)
         topics = Counter(slug for r in reports for slug in dict.fromkeys(r.topic_slugs))
-        names = {slug: topic for r in reports for slug, topic in zip(r.topic_slugs, r.report.meta.topics, strict=True)}
+        names = topic_names(reports)
         languages = Counter(r.language for r in reports)
         site = locale_name(self.config.language)
         return {
@@ -572,7 +572,7 @@ class Renderer:
         if not topics:
             return {}
         words = labels(self.config.language)
-        context = {"permalink": permalink_macro(permalink), **self.locale_context()}
+        context = {"permalink": permalink_macro(permalink), "topic_names": topic_names(reports), **self.locale_context()}
         title = words.text(N_("Topics"))
         body = self.env.get_template("topic_page.html").render(title=title, topic=None, topics=topics,
                                                                h1_id=heading_id(title), **context)
@@ -638,6 +638,18 @@ class Facet:
     value: str
     label: str
     count: int
+
+
+def topic_names(reports: list[RenderedReport]) -> dict[str, str]:
+    """Each topic's name as every page shows it (the filter, the topic pages, the cards' topic links), by its slug:
+    of the spellings that differ only in letter case or spacing (`Vaccines`, `vaccines`), the one most reports use;
+    on a tie, the first in report order (by folder). Spacing is tidied (`public  health` → `public health`)."""
+    spellings: dict[str, Counter[str]] = {}
+    for rendered in sorted(reports, key=lambda r: r.report.slug):
+        for topic in rendered.report.meta.topics:
+            spellings.setdefault(topic_slug(topic), Counter())[" ".join(topic.split())] += 1
+    # max() keeps the first of equal counts, and a Counter keeps the order spellings were first met in
+    return {slug: max(counts, key=counts.__getitem__) for slug, counts in spellings.items()}
 
 
 def newest_first(reports: list[RenderedReport]) -> list[RenderedReport]:

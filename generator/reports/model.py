@@ -24,6 +24,14 @@ REVISION_KINDS = ("update", "correction", "editorial")
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 LANGUAGE_TAG = r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)?$"
 REPORT_FILE = "report.yml"
+TOPIC_LENGTH = 60  # characters a topic may have: a filter's option, a sidebar entry, a page title
+# Report folders that would be published where the site publishes its own pages and files: what lives there.
+RESERVED_SLUGS = {
+    "topics": "the topic pages (`topics/` and `topics/<topic>/`)",
+    "assets": "the site's scripts and stylesheets (`assets/report/home.js`, the theme's `assets/`)",
+    "search": "the site search's index (`search/`)",
+}
+RESERVED_DOCS = "topics"  # the folder of docs/ (and its `.md` page) that the topic pages are published at
 
 
 def _date_not_number(value: Any) -> Any:
@@ -124,7 +132,9 @@ class ReportMeta(_Model):
     language: str = Field(default="", pattern=LANGUAGE_TAG,
                           description="The report's language as a BCP 47 tag (`en`, `de`, `pt-BR`); the site's if empty.")
     keywords: list[str] = Field(default_factory=list)
-    topics: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+    # The length is checked with the report's line (build.validate_report), not by the schema, whose message has
+    # no hint; editors still see the limit in the published JSON Schema.
+    topics: list[Annotated[str, Field(min_length=1, json_schema_extra={"maxLength": TOPIC_LENGTH})]] = Field(
         default_factory=list, description="What the report is about, for the home page's filter and the topic pages "
         "(`vaccines`, `oncology`); a few short words each, shared across reports.")
     verdict: Verdict
@@ -650,6 +660,14 @@ def load_reports(content_dir: Path, problems: Problems, rejected: list[RejectedR
                            f"at `{slug}/`", "each report needs its own URL: rename or merge one of the folders",
                            code="duplicate-slug")
             continue
+        if folder.name in RESERVED_SLUGS:  # the report is still checked: every problem is reported at once
+            where = folder / REPORT_FILE
+            problems.error(where, 1 if where.is_file() else None,
+                           f"reserved slug `{folder.name}`: the report in {problems.relative(folder)}/ would be published "
+                           f"at `{folder.name}/`, where the site publishes {RESERVED_SLUGS[folder.name]}",
+                           f"rename the report folder (its URL), e.g. to `{folder.name}-report`; "
+                           f"{', '.join(f'`{s}`' for s in RESERVED_SLUGS)} are the site's own addresses",
+                           code="reserved-slug")
         report = load_report(folder, problems, rejected)
         if report is not None:
             reports.append(report)
@@ -675,6 +693,29 @@ def check_slug_collisions(reports: list[Report], docs_dir: Path, problems: Probl
                     problems.error(path, None, f"docs/ may not publish files inside report `{report.slug}`'s "
                                    f"addresses (`{report.slug}/…`): readers would take them for part of the report",
                                    "move the file out of the folder named after the report", code="duplicate-slug")
+    check_reserved_docs(docs_dir, problems)
+
+
+def check_reserved_docs(docs_dir: Path, problems: Problems) -> None:
+    """`topics/` is where the site publishes its topic pages: a page of the desk's own there (`docs/topics.md`,
+    anything under `docs/topics/`) would be replaced by a generated one, or mixed in with them. Reserved whether or
+    not a report names a topic yet, so that the first topic does not break a build that passed the day before."""
+    name = RESERVED_DOCS
+    for candidate in (f"{name}.md", f"{name}.markdown"):
+        page = docs_dir / candidate
+        if page.is_file():
+            problems.error(page, 1, f"reserved address `{name}/`: this page would be published where the site "
+                           "publishes its topic pages", f"rename the page (`{name}/` is reserved for the topic pages, "
+                           "even before a report names a topic)", code="reserved-path")
+    folder = docs_dir / name
+    if folder.is_dir() and not folder.is_symlink():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                problems.error(path, 1 if path.suffix.lower() in (".md", ".markdown") else None,
+                               f"reserved address `{name}/`: docs/ may not publish files inside the topic pages' "
+                               f"addresses (`{name}/…`), where they would replace or pass for generated pages",
+                               f"move the file out of docs/{name}/ (`{name}/` is reserved for the topic pages, even "
+                               "before a report names a topic)", code="reserved-path")
 
 
 def json_schema() -> dict[str, Any]:
