@@ -509,14 +509,19 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     for report in reports:
         validate_report(report, config, bib, problems, today)
         cached[report.slug] = render_cache.get(report, config, bib)
-    # Reports not in the cache: read through first, then their citations formatted side by side (one Pandoc
-    # process per report), then completed; each report's problems are kept apart to know which renders to cache.
+    # Reports not in the cache are read through one by one; Pandoc formats the citations of each batch of them in
+    # the background as soon as the batch is read (processes side by side), and then each is completed. Each
+    # report's problems are kept apart to know which renders to cache.
     drafts: dict[str, tuple[Problems, int, ReportDraft]] = {}
-    for report in reports:
-        if cached[report.slug] is None:
-            found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
-            drafts[report.slug] = (found, len(found.items), renderer.begin_report(report, found))
-    project.formatter.format_many([draft.request() for _, _, draft in drafts.values()])
+    pipeline = project.formatter.pipeline()
+    try:
+        for report in reports:
+            if cached[report.slug] is None:
+                found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
+                drafts[report.slug] = (found, len(found.items), renderer.begin_report(report, found))
+                pipeline.add(drafts[report.slug][2].request())
+    finally:
+        pipeline.finish()
     rendered = []
     for report in reports:
         entry = cached[report.slug]

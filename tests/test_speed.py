@@ -145,3 +145,28 @@ def test_zensical_without_caches_or_through_a_planted_link_stages_in_a_temporary
     write_tree(root, {"mkdocs.yml": MINIMAL_MKDOCS})
     assert main(["build", str(root), "--engine", "zensical", "--no-pdf"]) == 0
     assert (root / "site/example/index.html").is_file() and not any(target.iterdir())
+
+
+def test_a_batch_of_one_report_is_formatted_as_a_batch_of_many(make_project) -> None:
+    """Reports are batched per locale, so a batch can hold a single report (and Pandoc then sees one sources file,
+    not a list of them): every report comes out as when it is formatted on its own."""
+    root = make_project()
+    result = build_project(Project(root=root))
+    sources = list(result.bib.sources.values())
+    keys = [s.key for s in sources]
+    requests = [([f"[@{keys[0]}]", f"[@{keys[1]}; @{keys[2]}]"], sources[:3], "en"),
+                ([f"[@{keys[1]}]"], sources[1:2], "en"), ([f"[@{keys[2]}, p. 4]"], sources[2:3], "fr")]
+    alone = ReferenceFormatter("ieee", root)
+    expected = [alone.format_report(*request) for request in requests]
+    many = ReferenceFormatter("ieee", root)
+    many.format_many(requests)
+    assert len(many._reports) == 3
+    assert [many.format_report(*request) for request in requests] == expected
+    piped = ReferenceFormatter("ieee", root)
+    pipeline = piped.pipeline()
+    for request in requests:
+        pipeline.add(request)
+    pipeline.finish()
+    assert len(piped._reports) == 3
+    assert [piped.format_report(*request) for request in requests] == expected
+    assert all(None not in r.citations for r in expected)

@@ -4,7 +4,11 @@
 -- Part of report-generator (generator/sources/references.py, ReferenceFormatter.format_many).
 function Pandoc(doc)
   local files = {}
-  for _, file in ipairs(doc.meta.bibliography or {}) do
+  local named = doc.meta.bibliography
+  if pandoc.utils.type(named) ~= "List" then  -- one file on the command line: a single value, not a list
+    named = {named}
+  end
+  for _, file in ipairs(named) do
     local name = pandoc.utils.stringify(file)
     local number = name:match("/sources%-(%d+)%.json$")
     if number then

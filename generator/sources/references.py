@@ -16,8 +16,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -552,6 +553,7 @@ class ReportCitations:
 # its language (report.yml's `language`).
 FormatRequest = tuple[list[str], list[Source]] | tuple[list[str], list[Source], str]
 
+RECENT = 64  # formatted reports kept in memory once completed (a preview re-renders the one edited)
 BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
 CSL_CHUNK = 1000  # sources per Pandoc process converting BibTeX to CSL items
 ACCESSED_CHUNK = 1000  # sources per Pandoc process learning which access dates a style prints
@@ -596,7 +598,8 @@ class ReferenceFormatter:
                           f":{self.language}:{code_version()}:{_pandoc_version()}")
         self._csl: dict[str, dict[str, Any]] = {}  # by source fingerprint
         self._accessed: dict[str, bool] = {}  # by source fingerprint: this style prints the access date
-        self._reports: dict[str, ReportCitations] = {}
+        self._reports: dict[str, ReportCitations] = {}  # formatted in a batch, until the report is completed
+        self._recent: OrderedDict[str, ReportCitations] = OrderedDict()  # the last RECENT reports completed
         self._new = 0
         self._store = Store(cache_dir)
         if cache_dir is not None:
@@ -724,12 +727,24 @@ class ReferenceFormatter:
         except PandocError:
             pass  # each report meets the error again when it is completed, and reports it with its file
 
+    def pipeline(self, workers: int | None = None) -> FormatPipeline:
+        """`format_many` fed one report at a time: batches are formatted in the background while the caller reads
+        the next reports through (`add`), and `finish` waits for them all."""
+        return FormatPipeline(self, workers)
+
     def format_report(self, citations: list[str], sources: list[Source], language: str = "") -> ReportCitations:
         """The report's citations (each as written, in reading order) and its reference list, in one Pandoc call,
         with the CSL terms and date forms of the report's language."""
         digest, result = self._format(citations, sources, self.locale_for(language))
-        self._reports[digest] = result
+        self._reports.pop(digest, None)  # a whole site's Pandoc output is never held at once
+        self._recent[digest] = result
+        self._recent.move_to_end(digest)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
         return result
+
+    def _known(self, digest: str) -> ReportCitations | None:
+        return self._reports.get(digest) or self._recent.get(digest)
 
     def _prepare(self, citations: list[str], sources: list[Source], locale: str) -> tuple[str, list[dict[str, Any]], str]:
         """A report's cache key, its CSL items and the Markdown Pandoc reads: each citation as written, one per
@@ -743,7 +758,7 @@ class ReferenceFormatter:
 
     def _format(self, citations: list[str], sources: list[Source], locale: str) -> tuple[str, ReportCitations]:
         digest, items, text = self._prepare(citations, sources, locale)
-        cached = self._reports.get(digest)
+        cached = self._known(digest)
         if cached is None:
             cached = _parse_report(self._run(text, items, locale=locale).get("blocks", []), len(citations),
                                    f"RGSEP{digest[:16]}")
@@ -753,7 +768,7 @@ class ReferenceFormatter:
         """Several reports of one locale in one Pandoc process (citeproc_batch.lua formats each on its own): the
         process start and the style's parsing are paid once, not per report."""
         prepared = [self._prepare(request[0], request[1], locale) for request in requests]
-        todo = [(index, digest, text) for index, (digest, _, text) in enumerate(prepared) if digest not in self._reports]
+        todo = [(index, digest, text) for index, (digest, _, text) in enumerate(prepared) if self._known(digest) is None]
         found: dict[str, ReportCitations] = {}
         if todo:  # each report reads only its own sources (a file of its own: Pandoc parses it per report)
             text = "\n\n".join(f"::: {{#rg-report-{n}}}\n\n{body}\n:::" for n, (_, _, body) in enumerate(todo)) + "\n"
@@ -762,7 +777,7 @@ class ReferenceFormatter:
             for n, (index, digest, _) in enumerate(todo):
                 found[digest] = _parse_report(divs.get(f"rg-report-{n}", []), len(requests[index][0]),
                                               f"RGSEP{digest[:16]}")
-        return [(digest, found.get(digest) or self._reports[digest]) for digest, _, _ in prepared]
+        return [(digest, found.get(digest) or self._known(digest)) for digest, _, _ in prepared]  # type: ignore[misc]
 
     def format(self, source: Source) -> FormattedReference:
         """One source on its own, as the style writes it in a reference list of one."""
@@ -779,6 +794,69 @@ class ReferenceFormatter:
         if self.numeric:
             markup, text = without_label(markup, number), without_label(text, number)
         return FormattedReference(markup, text, self.style_accessed(source))
+
+
+class FormatPipeline:
+    """Reports' citations formatted in batches of `BATCH` per locale, each batch (its sources' CSL items, which
+    access dates the style prints, then its reports) in a thread of its own waiting on Pandoc, while the caller goes
+    on. The results are those of `format_many`: each report is formatted on its own, whichever batch holds it."""
+
+    def __init__(self, formatter: ReferenceFormatter, workers: int | None = None):
+        self.formatter = formatter
+        self.workers = workers or default_workers(2)
+        self.pool: ThreadPoolExecutor | None = None
+        self.waiting: dict[str, list[FormatRequest]] = {}
+        self.jobs: list[Future[list[tuple[str, ReportCitations]]]] = []
+        self.first: FormatRequest | None = None  # one report alone is formatted where it is completed
+        self.count = 0
+
+    def add(self, request: FormatRequest) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.first = request
+            return
+        if self.first is not None:
+            first, self.first = self.first, None
+            self.add_to_batch(first)
+        self.add_to_batch(request)
+
+    def add_to_batch(self, request: FormatRequest) -> None:
+        locale = self.formatter.locale_for(request[2] if len(request) > 2 else "")
+        group = self.waiting.setdefault(locale, [])
+        group.append(request)
+        if len(group) == BATCH:
+            self._submit(locale, self.waiting.pop(locale))
+
+    def _submit(self, locale: str, group: list[FormatRequest]) -> None:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.workers)
+        self.jobs.append(self.pool.submit(self._job, locale, group))
+
+    def _job(self, locale: str, group: list[FormatRequest]) -> list[tuple[str, ReportCitations]]:
+        sources = [source for request in group for source in request[1]]
+        self.formatter.csl(sources)
+        self.formatter._learn_accessed(sources)
+        return self.formatter._format_batch(group, locale)
+
+    def finish(self) -> None:
+        """Wait for every batch; a batch Pandoc refused leaves its reports to meet the error again, each where it
+        is completed, and report it with its file."""
+        for locale, group in list(self.waiting.items()):
+            self._submit(locale, group)
+        self.waiting.clear()
+        if self.first is not None:  # the sources of a report formatted alone: converted as `format_many` does
+            self.formatter.csl(self.first[1])
+            self.formatter._learn_accessed(self.first[1])
+        try:
+            for job in self.jobs:
+                try:
+                    self.formatter._reports.update(job.result())
+                except PandocError:
+                    continue
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.jobs.clear()
 
 
 def without_label(text: str, number: int) -> str:
