@@ -432,8 +432,8 @@ def versions() -> str:
             f"citeproc-py {v('citeproc-py')}, bibtexparser {v('bibtexparser')}, weasyprint {v('weasyprint')}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: " + ", ".join(SIZES))
     parser.add_argument("--repeats", type=int, default=3, help="runs per build for small/medium (median)")
     parser.add_argument("--large-repeats", type=int, default=None, help="runs per build for large (default: --repeats)")
@@ -443,6 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bibtex", action="store_true", help="skip mkdocs-bibtex (and its install)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF export comparison")
     parser.add_argument("--profile", action="store_true", help="also cProfile the report build on the last size")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
