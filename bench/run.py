@@ -219,6 +219,7 @@ def bench_size(name: str, out: Path, repeats: int, with_bibtex: bool, seed: int,
         refs = json.loads(stdout.strip().splitlines()[-1])
         samples["refs-ours"] = Sample([t / refs["references"] for t in refs["ours"]], count=refs["references"])
         samples["refs-pandoc"] = Sample([t / refs["entries"] for t in refs["pandoc"]], count=refs["entries"])
+        samples["refs-pandoc"].error = refs.get("pandoc_error", "")
     except (RuntimeError, ZeroDivisionError, KeyError) as exc:
         samples["refs-ours"].error = samples["refs-pandoc"].error = str(exc)
     return samples
@@ -276,6 +277,8 @@ def table(results: dict[str, dict[str, Sample]], pdf: dict[str, object] | None) 
             rows.append(f"| {size_label(name)} | {label} | {_fmt(sample.time)} | {_fmt(_ratio(sample.time, floor.time))} | "
                         f"{_fmt(sample.rss, 0)} | {_fmt(_ratio(sample.rss, floor.rss))} | {len(sample.seconds)} |")
         ours, pandoc = samples.get("refs-ours", Sample()), samples.get("refs-pandoc", Sample())
+        if pandoc.error and not pandoc.seconds:
+            rows.append(f"| {size_label(name)} | per reference: `pandoc --citeproc` alone: failed ({pandoc.error}) | | | | | 0 |")
         if pandoc.seconds:
             rows.append(f"| {size_label(name)} | per reference: `pandoc --citeproc` alone, one process, "
                         f"{pandoc.count} entries (floor) | {_per_reference(pandoc.time)} | 1.00 | | | {len(pandoc.seconds)} |")
@@ -283,7 +286,7 @@ def table(results: dict[str, dict[str, Sample]], pdf: dict[str, object] | None) 
             rows.append(f"| {size_label(name)} | per reference: report's formatting (prefetch + format_many + lists), "
                         f"{ours.count} references | {_per_reference(ours.time)} | {_fmt(_ratio(ours.time, pandoc.time))} "
                         f"| | | {len(ours.seconds)} |")
-        elif ours.error:
+        elif ours.error and not pandoc.error:
             rows.append(f"| {size_label(name)} | per reference: failed | | | | | 0 |")
     if pdf is not None:
         if pdf.get("available"):

@@ -121,7 +121,7 @@ def references(root: Path, repeats: int) -> dict[str, object]:
     from generator.render.report import Renderer
     from generator.reports.model import load_reports
     from generator.sources.bib import BibliographyLoader
-    from generator.sources.references import ReferenceFormatter, run_pandoc, style_for_pandoc
+    from generator.sources.references import PandocError, ReferenceFormatter, run_pandoc, style_for_pandoc
 
     problems = Problems(root=root)
     config = load_site_config(root)
@@ -129,6 +129,7 @@ def references(root: Path, repeats: int) -> dict[str, object]:
     reports = load_reports(root / config.content_dir, problems, [])
     ours, pandoc = [], []
     references_count = entries_count = 0
+    pandoc_error = ""
     for _ in range(repeats):
         formatter = ReferenceFormatter(config.csl_style, root, None, config.language)
         renderer = Renderer(config, bib, formatter)
@@ -150,11 +151,15 @@ def references(root: Path, repeats: int) -> dict[str, object]:
         args = ["-f", "markdown", "-t", "json", "--citeproc", "--csl={folder}/style.csl",
                 "--bibliography={folder}/sources.json", "-M", f"lang={formatter.language}"]
         start = time.perf_counter()
-        document = run_pandoc(args, "---\nnocite: '@*'\n---\n", files)
+        try:  # the same heap cap and timeout as the build's calls: a very large batch may exceed them
+            document = run_pandoc(args, "---\nnocite: '@*'\n---\n", files)
+        except PandocError as exc:
+            pandoc_error = str(exc)
+            continue
         pandoc.append(time.perf_counter() - start)
         assert document.get("blocks"), "Pandoc formatted no bibliography"
     return {"ours": ours, "references": references_count, "pandoc": pandoc, "entries": entries_count,
-            "reports": len(reports)}
+            "reports": len(reports), "pandoc_error": pandoc_error}
 
 
 def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
