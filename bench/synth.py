@@ -58,9 +58,11 @@ class Size:
 
 
 SIZES = {
+    "tiny": Size("tiny", reports=4, entries=80),  # the benchmark's own tests
     "small": Size("small", reports=20, entries=400),
     "medium": Size("medium", reports=100, entries=2000),
     "large": Size("large", reports=500, entries=10_000),
+    "xlarge": Size("xlarge", reports=2000, entries=40_000),  # the scale check: 4× large (one run by default)
 }
 
 

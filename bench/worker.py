@@ -1,4 +1,5 @@
-"""Measurements that must run inside one process: a `serve`-style rebuild, a PDF export, a profile.
+"""Measurements that must run inside one process: a `serve`-style rebuild (MkDocs and Zensical), a PDF export,
+reference formatting against Pandoc's citeproc alone, a profile.
 
 Run by bench/run.py as ``python -m bench.worker <command> ...``; prints one JSON object on the last line of stdout.
 """
@@ -48,6 +49,117 @@ def rebuild(config_file: str, edit_file: Path, repeats: int, old: str, new: str)
         edit_file.write_text(original, encoding="utf-8")
         config.plugins.on_shutdown()
     return {"first": first, "rebuilds": times}
+
+
+def _edits(edit_file: Path, old: str, new: str, repeats: int, build) -> list[float]:  # noqa: ANN001
+    """Edit one word of `edit_file` (alternating two spellings, so every build sees a change), `build()`, time it;
+    the file is put back afterwards."""
+    original = edit_file.read_text(encoding="utf-8")
+    assert old in original, f"{edit_file} has no `{old}` to edit"
+    times = []
+    try:
+        for i in range(repeats):
+            edit_file.write_text(original.replace(old, new if i % 2 == 0 else f"{new}x", 1), encoding="utf-8")
+            start = time.perf_counter()
+            build()
+            times.append(time.perf_counter() - start)
+    finally:
+        edit_file.write_text(original, encoding="utf-8")
+    return times
+
+
+def zensical_rebuild(mode: str, path: Path, edit_file: Path, repeats: int, old: str, new: str) -> dict[str, object]:
+    """A one-word-edit rebuild with Zensical, whose `serve` cannot be driven in-process: one process builds once,
+    then edits one word and builds again `repeats` times.
+
+    * ``plain``: `path` is the plain project's mkdocs.yml; each build is `zensical.build(config, {"clean": False,
+      "strict": False})` (Zensical's own cache, `.cache/` beside the config, stays warm from the first build).
+    * ``report``: `path` is the report project; each build is what `report serve --engine zensical` does on a
+      change: `build_site(project, partial=True)` and `stage` into the persistent serve stage (restage), then
+      Zensical on the staged config — the adapter's own functions, not copies."""
+    from generator.adapters import zensical_engine as engine
+
+    if mode == "plain":
+        def build() -> None:
+            engine._zensical_build(path)
+    else:
+        import secrets
+
+        from generator.build import Project
+        from generator.config import load_site_config
+
+        root = path
+        project = Project(root=root)
+        mkdocs = engine.read_mkdocs_yml(root / "mkdocs.yml")
+        cache_dir = load_site_config(root).cache_dir or ".cache"
+        folder = root / cache_dir / engine.SERVE_STAGE
+        folder.mkdir(parents=True, exist_ok=True)
+        nonce = secrets.token_hex(16)
+
+        def build() -> None:
+            project.config = None  # as serve's watcher does: mkdocs.yml may have changed
+            site = engine.build_site(project, permalink=engine._permalink(mkdocs), partial=True)
+            engine._zensical_build(engine.stage(root, site, folder, nonce))
+
+    start = time.perf_counter()
+    build()
+    first = time.perf_counter() - start
+    return {"first": first, "rebuilds": _edits(edit_file, old, new, repeats, build)}
+
+
+def references(root: Path, repeats: int) -> dict[str, object]:
+    """Reference formatting per reference: ours against Pandoc's citeproc alone on the very same entries.
+
+    Ours: every report of the project read through as the build does (`renderer.begin_report`), then, timed, what the
+    build does with the drafts' requests on a fresh formatter without a disk cache (`prefetch` + `format_many`) and
+    each report's reference list taken out as HTML (`format_report` + `reference`, as `complete_report` does);
+    divided by the references formatted (the sum over reports of the sources each cites).
+    Pandoc alone: one sandboxed `pandoc --citeproc` (`run_pandoc`) on the same CSL-JSON items (the formatter's
+    `csl()`), same style and locale, `nocite: '@*'`; divided by the number of entries."""
+    from generator.config import load_site_config
+    from generator.errors import Problems
+    from generator.render.report import Renderer
+    from generator.reports.model import load_reports
+    from generator.sources.bib import BibliographyLoader
+    from generator.sources.references import PandocError, ReferenceFormatter, run_pandoc, style_for_pandoc
+
+    problems = Problems(root=root)
+    config = load_site_config(root)
+    bib = BibliographyLoader().load(root / config.bib_dir, root)
+    reports = load_reports(root / config.content_dir, problems, [])
+    ours, pandoc = [], []
+    references_count = entries_count = 0
+    pandoc_error = ""
+    for _ in range(repeats):
+        formatter = ReferenceFormatter(config.csl_style, root, None, config.language)
+        renderer = Renderer(config, bib, formatter)
+        requests = [renderer.begin_report(report, Problems(root=root)).request() for report in reports]
+        references_count = sum(len({s.key for s in request[1]}) for request in requests)
+        start = time.perf_counter()
+        formatter.prefetch([source for request in requests for source in request[1]])
+        formatter.format_many(requests)
+        for citations, sources, language in requests:
+            result = formatter.format_report(citations, sources, language)
+            by_key = {s.key: s for s in sources}
+            for number, (key, inlines) in enumerate(result.bibliography, start=1):
+                formatter.reference(key, inlines, number, by_key[key])
+        ours.append(time.perf_counter() - start)
+        unique = list({s.key: s for request in requests for s in request[1]}.values())
+        items = list(formatter.csl(unique).values())
+        entries_count = len(items)
+        files = {"sources.json": json.dumps(items, ensure_ascii=False), "style.csl": style_for_pandoc(formatter.info.path)}
+        args = ["-f", "markdown", "-t", "json", "--citeproc", "--csl={folder}/style.csl",
+                "--bibliography={folder}/sources.json", "-M", f"lang={formatter.language}"]
+        start = time.perf_counter()
+        try:  # the same heap cap and timeout as the build's calls: a very large batch may exceed them
+            document = run_pandoc(args, "---\nnocite: '@*'\n---\n", files)
+        except PandocError as exc:
+            pandoc_error = str(exc)
+            continue
+        pandoc.append(time.perf_counter() - start)
+        assert document.get("blocks"), "Pandoc formatted no bibliography"
+    return {"ours": ours, "references": references_count, "pandoc": pandoc, "entries": entries_count,
+            "reports": len(reports), "pandoc_error": pandoc_error}
 
 
 def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
@@ -141,6 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--old", required=True)
     p.add_argument("--new", required=True)
+    p = sub.add_parser("zensical-rebuild")
+    p.add_argument("mode", choices=("plain", "report"))
+    p.add_argument("path", type=Path, help="plain: the mkdocs.yml; report: the project's root")
+    p.add_argument("edit_file", type=Path)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--old", required=True)
+    p.add_argument("--new", required=True)
+    p = sub.add_parser("references")
+    p.add_argument("root", type=Path)
+    p.add_argument("--repeats", type=int, default=1)
     p = sub.add_parser("pdf")
     p.add_argument("root", type=Path)
     p.add_argument("--slug", default="enteromix")
@@ -155,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "rebuild":
         data = rebuild(args.config_file, args.edit_file, args.repeats, args.old, args.new)
+    elif args.command == "zensical-rebuild":
+        data = zensical_rebuild(args.mode, args.path, args.edit_file, args.repeats, args.old, args.new)
+    elif args.command == "references":
+        data = references(args.root, args.repeats)
     elif args.command == "pdf":
         data = pdf(args.root, args.slug, args.repeats)
     elif args.command == "core":
