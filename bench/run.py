@@ -142,6 +142,14 @@ def ensure_mkdocs_bibtex() -> str:
         return ""
 
 
+def zensical_stage(root: Path) -> Path:
+    """Where `report build --engine zensical` keeps its stage, and Zensical's own cache, for the project at `root`
+    (a folder of this machine's, outside the project): removed for a cold build."""
+    from generator.cache import machine_folder
+
+    return machine_folder("zensical-build", root) or root / ".no-stage"
+
+
 def bench_size(name: str, out: Path, repeats: int, with_bibtex: bool, seed: int,
                rebuild_repeats: int | None = None) -> dict[str, Sample]:
     size = SIZES[name]
@@ -172,11 +180,12 @@ def bench_size(name: str, out: Path, repeats: int, with_bibtex: bool, seed: int,
         if with_zensical:  # the second engine, against its own floor, cold and warm
             jobs += [("zensical-plain-cold", commands["zensical-plain"], "cold", zensical_cache),
                      ("zensical-plain", commands["zensical-plain"], "primed", zensical_cache),
-                     ("zensical-cold", commands["zensical"], "cold", cache),
+                     ("zensical-cold", commands["zensical"], "cold", (cache, zensical_stage(roots["report"]))),
                      ("zensical-warm", commands["zensical"], "warm", cache)]
         for label, cmd, cache_state, folder in jobs:
             if cache_state == "cold":
-                shutil.rmtree(folder, ignore_errors=True)
+                for each in folder if isinstance(folder, tuple) else (folder,):
+                    shutil.rmtree(each, ignore_errors=True)
             elif (cache_state == "warm" and not folder.exists()) or (cache_state == "primed" and label not in primed):
                 run_child(cmd, REPO, log)  # untimed: the on-disk cache exists and is this build's own
                 primed.add(label)
@@ -283,7 +292,7 @@ def table(results: dict[str, dict[str, Sample]], pdf: dict[str, object] | None) 
             rows.append(f"| {size_label(name)} | per reference: `pandoc --citeproc` alone, one process, "
                         f"{pandoc.count} entries (floor) | {_per_reference(pandoc.time)} | 1.00 | | | {len(pandoc.seconds)} |")
         if ours.seconds:
-            rows.append(f"| {size_label(name)} | per reference: report's formatting (prefetch + format_many + lists), "
+            rows.append(f"| {size_label(name)} | per reference: report's formatting (its pipeline + lists), "
                         f"{ours.count} references | {_per_reference(ours.time)} | {_fmt(_ratio(ours.time, pandoc.time))} "
                         f"| | | {len(ours.seconds)} |")
         elif ours.error and not pandoc.error:

@@ -83,18 +83,16 @@ def zensical_rebuild(mode: str, path: Path, edit_file: Path, repeats: int, old: 
         def build() -> None:
             engine._zensical_build(path)
     else:
-        import secrets
-
         from generator.build import Project
-        from generator.config import load_site_config
+        from generator.cache import machine_folder, machine_secret
 
         root = path
         project = Project(root=root)
         mkdocs = engine.read_mkdocs_yml(root / "mkdocs.yml")
-        cache_dir = load_site_config(root).cache_dir or ".cache"
-        folder = root / cache_dir / engine.SERVE_STAGE
-        folder.mkdir(parents=True, exist_ok=True)
-        nonce = secrets.token_hex(16)
+        folder = machine_folder(engine.SERVE_STAGE, root)  # the kept stage `report serve` uses
+        if folder is None:
+            raise SystemExit("no machine folder for the preview's stage")
+        nonce = machine_secret(engine.SERVE_STAGE, root)
 
         def build() -> None:
             project.config = None  # as serve's watcher does: mkdocs.yml may have changed
@@ -111,7 +109,7 @@ def references(root: Path, repeats: int) -> dict[str, object]:
     """Reference formatting per reference: ours against Pandoc's citeproc alone on the very same entries.
 
     Ours: every report of the project read through as the build does (`renderer.begin_report`), then, timed, what the
-    build does with the drafts' requests on a fresh formatter without a disk cache (`prefetch` + `format_many`) and
+    build does with the drafts' requests on a fresh formatter without a disk cache (its `pipeline`) and
     each report's reference list taken out as HTML (`format_report` + `reference`, as `complete_report` does);
     divided by the references formatted (the sum over reports of the sources each cites).
     Pandoc alone: one sandboxed `pandoc --citeproc` (`run_pandoc`) on the same CSL-JSON items (the formatter's
@@ -136,8 +134,10 @@ def references(root: Path, repeats: int) -> dict[str, object]:
         requests = [renderer.begin_report(report, Problems(root=root)).request() for report in reports]
         references_count = sum(len({s.key for s in request[1]}) for request in requests)
         start = time.perf_counter()
-        formatter.prefetch([source for request in requests for source in request[1]])
-        formatter.format_many(requests)
+        pipeline = formatter.pipeline()  # as build_project does: batches formatted in the background
+        for request in requests:
+            pipeline.add(request)
+        pipeline.finish()
         for citations, sources, language in requests:
             result = formatter.format_report(citations, sources, language)
             by_key = {s.key: s for s in sources}
