@@ -34,19 +34,15 @@ def rebuild(config_file: str, edit_file: Path, repeats: int, old: str, new: str)
     start = time.perf_counter()
     build(config, serve_url=serve_url)
     first = time.perf_counter() - start
-    original = edit_file.read_text(encoding="utf-8")
-    assert old in original, f"{edit_file} has no `{old}` to edit"
-    times = []
+
+    def rebuild_once() -> None:
+        config = get_config()
+        config.site_url = serve_url
+        build(config, serve_url=serve_url)
+
     try:
-        for i in range(repeats):
-            edit_file.write_text(original.replace(old, new if i % 2 == 0 else f"{new}x", 1), encoding="utf-8")
-            start = time.perf_counter()
-            config = get_config()
-            config.site_url = serve_url
-            build(config, serve_url=serve_url)
-            times.append(time.perf_counter() - start)
+        times = _edits(edit_file, old, new, repeats, rebuild_once)
     finally:
-        edit_file.write_text(original, encoding="utf-8")
         config.plugins.on_shutdown()
     return {"first": first, "rebuilds": times}
 

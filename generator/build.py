@@ -512,28 +512,31 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     # Reports not in the cache are read through one by one; Pandoc formats the citations of each batch of them in
     # the background as soon as the batch is read (processes side by side), and then each is completed. Each
     # report's problems are kept apart to know which renders to cache.
-    drafts: dict[str, tuple[Problems, int, ReportDraft]] = {}
+    drafts: dict[str, tuple[Problems, int, ReportDraft, int]] = {}
     pipeline = project.formatter.pipeline()
+    rendered = []
     try:
         for report in reports:
             if cached[report.slug] is None:
                 found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
-                drafts[report.slug] = (found, len(found.items), renderer.begin_report(report, found))
-                pipeline.add(drafts[report.slug][2].request())
+                known = len(found.items)  # what this report adds comes after
+                draft = renderer.begin_report(report, found)
+                drafts[report.slug] = (found, known, draft, pipeline.add(draft.request()))
+        pipeline.close()
+        for report in reports:
+            entry = cached[report.slug]
+            if entry is not None:
+                rendered.append(entry.rendered)
+                continue
+            found, known, draft, ticket = drafts.pop(report.slug)
+            pipeline.wait(ticket)  # later batches are still being formatted meanwhile
+            fresh = renderer.complete_report(draft)
+            problems.items.extend(found.items[known:])
+            if len(found.items) == known:
+                render_cache.put(fresh, config, bib)
+            rendered.append(fresh)
     finally:
-        pipeline.finish()
-    rendered = []
-    for report in reports:
-        entry = cached[report.slug]
-        if entry is not None:
-            rendered.append(entry.rendered)
-            continue
-        found, known, draft = drafts[report.slug]
-        fresh = renderer.complete_report(draft)
-        problems.items.extend(found.items[known:])
-        if len(found.items) == known:
-            render_cache.put(fresh, config, bib)
-        rendered.append(fresh)
+        pipeline.shutdown()
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}
     for report in reports:
         cited.update(key for text in report.prose.values() for k in iter_keys(text) if (key := bib.key_of(k)))

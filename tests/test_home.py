@@ -202,19 +202,23 @@ def test_each_topic_has_its_page_and_the_sidebar_lists_topics_not_reports(desk) 
     assert "topics/vaccines/" in nav.group(0) and "report-0001/" not in nav.group(0)
 
 
+def _serve_site(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The built site on 127.0.0.1 (Chromium required); the server and its address."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(root / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
 def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
     """Choose a rating and a topic: only matching cards stay, the address says so and a reload restores it; the
     back button undoes a step; "Show all" clears the filter; the title sort orders the cards; no sideways scroll at
     320 px."""
-    root, _ = desk
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    server, base = _serve_site(desk[0])
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(root / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     visible = """() => [...document.querySelectorAll('.rg-home-report')].filter(c => !c.hidden)
         .map(c => [c.dataset.rating, c.dataset.topics, c.dataset.title])"""
     try:
@@ -264,15 +268,9 @@ def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
 def test_filtering_in_chromium_touches_only_the_cards_that_change_and_moves_none(desk) -> None:
     """A filter change sets `hidden` only on cards whose visibility changes and moves no card (no childList
     mutation of the list); only a change of sort moves them, once; the visible cards and their order are as before."""
-    root, _ = desk
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    server, base = _serve_site(desk[0])
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(root / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     watch = """() => {
         window.seen = {moved: 0, hidden: 0};
         const list = document.querySelector('.rg-home');

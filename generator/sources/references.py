@@ -553,7 +553,7 @@ class ReportCitations:
 # its language (report.yml's `language`).
 FormatRequest = tuple[list[str], list[Source]] | tuple[list[str], list[Source], str]
 
-RECENT = 64  # formatted reports kept in memory once completed (a preview re-renders the one edited)
+RECENT = 16  # formatted reports kept in memory once completed (a preview re-renders the one edited)
 BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
 CSL_CHUNK = 1000  # sources per Pandoc process converting BibTeX to CSL items
 ACCESSED_CHUNK = 1000  # sources per Pandoc process learning which access dates a style prints
@@ -799,38 +799,46 @@ class ReferenceFormatter:
 class FormatPipeline:
     """Reports' citations formatted in batches of `BATCH` per locale, each batch (its sources' CSL items, which
     access dates the style prints, then its reports) in a thread of its own waiting on Pandoc, while the caller goes
-    on. The results are those of `format_many`: each report is formatted on its own, whichever batch holds it."""
+    on. The results are those of `format_many`: each report is formatted on its own, whichever batch holds it.
+
+    `add` returns a ticket; after `close`, `wait(ticket)` makes that report's batch ready for `format_report`, so
+    the caller completes reports in order while later batches are still being formatted, and a batch's Pandoc
+    output is released as soon as its reports are complete. `finish` is `close` and a wait for every batch."""
 
     def __init__(self, formatter: ReferenceFormatter, workers: int | None = None):
         self.formatter = formatter
         self.workers = workers or default_workers(2)
         self.pool: ThreadPoolExecutor | None = None
-        self.waiting: dict[str, list[FormatRequest]] = {}
-        self.jobs: list[Future[list[tuple[str, ReportCitations]]]] = []
+        self.waiting: dict[str, list[tuple[int, FormatRequest]]] = {}
+        self.jobs: list[Future[list[tuple[str, ReportCitations]]] | None] = []  # None: merged
+        self.job_of: list[int | None] = []  # by ticket: the batch that formats it (None: formatted alone)
         self.first: FormatRequest | None = None  # one report alone is formatted where it is completed
-        self.count = 0
 
-    def add(self, request: FormatRequest) -> None:
-        self.count += 1
-        if self.count == 1:
+    def add(self, request: FormatRequest) -> int:
+        ticket = len(self.job_of)
+        self.job_of.append(None)
+        if ticket == 0:
             self.first = request
-            return
+            return ticket
         if self.first is not None:
             first, self.first = self.first, None
-            self.add_to_batch(first)
-        self.add_to_batch(request)
+            self._add_to_batch(0, first)
+        self._add_to_batch(ticket, request)
+        return ticket
 
-    def add_to_batch(self, request: FormatRequest) -> None:
+    def _add_to_batch(self, ticket: int, request: FormatRequest) -> None:
         locale = self.formatter.locale_for(request[2] if len(request) > 2 else "")
         group = self.waiting.setdefault(locale, [])
-        group.append(request)
+        group.append((ticket, request))
         if len(group) == BATCH:
             self._submit(locale, self.waiting.pop(locale))
 
-    def _submit(self, locale: str, group: list[FormatRequest]) -> None:
+    def _submit(self, locale: str, group: list[tuple[int, FormatRequest]]) -> None:
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers)
-        self.jobs.append(self.pool.submit(self._job, locale, group))
+        for ticket, _ in group:
+            self.job_of[ticket] = len(self.jobs)
+        self.jobs.append(self.pool.submit(self._job, locale, [request for _, request in group]))
 
     def _job(self, locale: str, group: list[FormatRequest]) -> list[tuple[str, ReportCitations]]:
         sources = [source for request in group for source in request[1]]
@@ -838,25 +846,40 @@ class FormatPipeline:
         self.formatter._learn_accessed(sources)
         return self.formatter._format_batch(group, locale)
 
-    def finish(self) -> None:
-        """Wait for every batch; a batch Pandoc refused leaves its reports to meet the error again, each where it
-        is completed, and report it with its file."""
+    def close(self) -> None:
+        """Every report is added: the last, partly filled batches go to Pandoc too."""
         for locale, group in list(self.waiting.items()):
             self._submit(locale, group)
         self.waiting.clear()
         if self.first is not None:  # the sources of a report formatted alone: converted as `format_many` does
             self.formatter.csl(self.first[1])
             self.formatter._learn_accessed(self.first[1])
+
+    def wait(self, ticket: int) -> None:
+        """The batch of `ticket` is formatted and its results are ready; a batch Pandoc refused leaves its reports
+        to meet the error again, each where it is completed, and report it with its file."""
+        number = self.job_of[ticket]
+        job = self.jobs[number] if number is not None else None
+        if job is None or number is None:
+            return
+        self.jobs[number] = None  # the future lets go of the batch's output; the formatter holds it until used
         try:
-            for job in self.jobs:
-                try:
-                    self.formatter._reports.update(job.result())
-                except PandocError:
-                    continue
+            self.formatter._reports.update((digest, found) for digest, found in job.result() if found is not None)
+        except PandocError:
+            return
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def finish(self) -> None:
+        self.close()
+        try:
+            for ticket in range(len(self.job_of)):
+                self.wait(ticket)
         finally:
-            if self.pool is not None:
-                self.pool.shutdown()
-            self.jobs.clear()
+            self.shutdown()
 
 
 def without_label(text: str, number: int) -> str:
