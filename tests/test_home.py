@@ -325,3 +325,19 @@ def test_an_empty_site_has_a_home_page_without_a_filter(make_project, tmp_path: 
     assert main(["build", str(root), "--no-pdf"]) == 0
     html = (root / "site" / "index.html").read_text(encoding="utf-8")
     assert "rg-home-filter" not in html and "home.js" not in html and not (root / "site" / "topics").exists()
+
+
+def test_the_list_pages_are_left_out_of_the_search_index(desk) -> None:
+    """The home page and the topic pages only list reports by title: search finds each report's own page. (Indexed,
+    the home page of a desk of 2 000 reports exceeds Zensical's search index limit and the build fails.)"""
+    root, engine = desk
+    index = root / "site" / ("search/search_index.json" if engine == "mkdocs" else "search.json")
+    text = index.read_text(encoding="utf-8")
+    import json
+
+    data = json.loads(text)
+    items = data.get("docs") or data.get("items") or []
+    locations = {str(item.get("location", "")).split("#")[0] for item in items}
+    assert locations, "the search index lists the reports"
+    assert not {loc for loc in locations if loc in ("", "index.html") or loc.startswith("topics/")}, locations
+    assert any(loc.startswith("report-") for loc in locations)

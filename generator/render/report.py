@@ -197,6 +197,11 @@ def _rename_key(written: str, cursor: int, old: str, new: str) -> tuple[str, int
     return written[:at] + replacement + written[at + len(spelling):], at + len(replacement)
 
 
+# The home page and the topic pages list reports by title: the site search finds each report's own page instead.
+# Indexed, a desk of 2 000 reports makes a home page too long for Zensical's search index, which then refuses the build.
+LIST_PAGE_META: dict[str, Any] = {"search": {"exclude": True}}
+
+
 class Renderer:
     """Holds the Markdown converter and templates; one instance renders many reports."""
 
@@ -545,7 +550,7 @@ class Renderer:
         # No `title`: the theme then titles the home page with the site's name alone (not "Name - Name"); its
         # description is the site's (`site_description`).
         share: dict[str, Any] = {"type": "website", "title": site_name, "locale": og_locale(self.config.language)}
-        return PageOutput({SHARE_META: share}, body, toc_tokens(body))
+        return PageOutput({SHARE_META: share, **LIST_PAGE_META}, body, toc_tokens(body))
 
 
     def facets(self, reports: list[RenderedReport]) -> dict[str, list[Facet]]:
@@ -576,13 +581,15 @@ class Renderer:
         title = words.text(N_("Topics"))
         body = self.env.get_template("topic_page.html").render(title=title, topic=None, topics=topics,
                                                                h1_id=heading_id(title), **context)
-        pages = {"topics/index.md": PageOutput({"title": title, "description": title}, body, toc_tokens(body))}
+        pages = {"topics/index.md": PageOutput({"title": title, "description": title, **LIST_PAGE_META}, body,
+                                               toc_tokens(body))}
         for facet in topics:
             on_topic = [r for r in reports if facet.value in r.topic_slugs]
             body = self.env.get_template("topic_page.html").render(title=facet.label, topic=facet, reports=on_topic,
                                                                    h1_id=heading_id(facet.label), **context)
             description = words.text(N_("Reports on %(topic)s"), topic=facet.label)
-            pages[f"topics/{facet.value}/index.md"] = PageOutput({"title": facet.label, "description": description},
+            pages[f"topics/{facet.value}/index.md"] = PageOutput({"title": facet.label, "description": description,
+                                                                  **LIST_PAGE_META},
                                                                  body, toc_tokens(body))
         return pages
 
