@@ -3,12 +3,15 @@ and language with a sort whose state lives in the address, topic pages, and a si
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -202,75 +205,75 @@ def test_each_topic_has_its_page_and_the_sidebar_lists_topics_not_reports(desk) 
     assert "topics/vaccines/" in nav.group(0) and "report-0001/" not in nav.group(0)
 
 
-def _serve_site(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """The built site on 127.0.0.1 (Chromium required); the server and its address."""
+@contextlib.contextmanager
+def _home_in_chromium(root: Path) -> Iterator[tuple[Any, str]]:
+    """The built site on 127.0.0.1, its home page open in headless Chromium (1280 px) once the filter shows; the
+    page and the site's address."""
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is required for browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                              functools.partial(_QuietHandler, directory=str(root / "site")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
-def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
-    """Choose a rating and a topic: only matching cards stay, the address says so and a reload restores it; the
-    back button undoes a step; "Show all" clears the filter; the title sort orders the cards; no sideways scroll at
-    320 px."""
-    server, base = _serve_site(desk[0])
-    from playwright.sync_api import sync_playwright
-
-    visible = """() => [...document.querySelectorAll('.rg-home-report')].filter(c => !c.hidden)
-        .map(c => [c.dataset.rating, c.dataset.topics, c.dataset.title])"""
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(base)
             page.wait_for_selector("form.rg-home-filter:not([hidden])")
-            assert len(page.evaluate(visible)) == 12
-            rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
-            page.select_option("select[name=rating]", rating)
-            page.select_option("select[name=topic]", "vaccines")
-            shown = page.evaluate(visible)
-            assert shown and all(r == rating and "vaccines" in t.split() for r, t, _ in shown)
-            assert page.url == f"{base}?rating={rating}&topic=vaccines"
-            status = page.text_content(".rg-home-count")
-            assert status == f"Reports shown: {len(shown)} of 12"
-            assert page.get_attribute(".rg-home-count", "aria-live") == "polite"
-            page.reload()
-            page.wait_for_selector("form.rg-home-filter:not([hidden])")
-            assert page.evaluate(visible) == shown
-            assert page.input_value("select[name=topic]") == "vaccines"
-            page.go_back()
-            assert page.url == f"{base}?rating={rating}"
-            assert all(r == rating for r, _, _ in page.evaluate(visible))
-            page.click("form.rg-home-filter button[type=reset]")
-            page.wait_for_function("() => !location.search")
-            assert len(page.evaluate(visible)) == 12
-            page.select_option("select[name=sort]", "title")
-            titles = [t for _, _, t in page.evaluate(visible)]
-            assert titles != [t for _, _, t in shown] and len(titles) == 12
-            assert page.evaluate("(t) => t.every((x, i) => !i || new Intl.Collator('en', {sensitivity: 'base'})"
-                                 ".compare(t[i - 1], x) <= 0)", titles)
-            assert page.url == f"{base}?sort=title"
-            page.goto(base + "?topic=no-such-topic&rating=<b>")
-            page.wait_for_selector("form.rg-home-filter:not([hidden])")
-            assert len(page.evaluate(visible)) == 12  # an unknown value in the address is no filter
-            page.set_viewport_size({"width": 320, "height": 800})
-            page.goto(base + "?topic=vaccines")
-            page.wait_for_selector("form.rg-home-filter:not([hidden])")
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
+            yield page, base
             browser.close()
     finally:
         server.shutdown()
 
 
+def test_the_filter_in_chromium_keeps_its_state_in_the_address(desk) -> None:
+    """Choose a rating and a topic: only matching cards stay, the address says so and a reload restores it; the
+    back button undoes a step; "Show all" clears the filter; the title sort orders the cards; no sideways scroll at
+    320 px."""
+    visible = """() => [...document.querySelectorAll('.rg-home-report')].filter(c => !c.hidden)
+        .map(c => [c.dataset.rating, c.dataset.topics, c.dataset.title])"""
+    with _home_in_chromium(desk[0]) as (page, base):
+        assert len(page.evaluate(visible)) == 12
+        rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
+        page.select_option("select[name=rating]", rating)
+        page.select_option("select[name=topic]", "vaccines")
+        shown = page.evaluate(visible)
+        assert shown and all(r == rating and "vaccines" in t.split() for r, t, _ in shown)
+        assert page.url == f"{base}?rating={rating}&topic=vaccines"
+        status = page.text_content(".rg-home-count")
+        assert status == f"Reports shown: {len(shown)} of 12"
+        assert page.get_attribute(".rg-home-count", "aria-live") == "polite"
+        page.reload()
+        page.wait_for_selector("form.rg-home-filter:not([hidden])")
+        assert page.evaluate(visible) == shown
+        assert page.input_value("select[name=topic]") == "vaccines"
+        page.go_back()
+        assert page.url == f"{base}?rating={rating}"
+        assert all(r == rating for r, _, _ in page.evaluate(visible))
+        page.click("form.rg-home-filter button[type=reset]")
+        page.wait_for_function("() => !location.search")
+        assert len(page.evaluate(visible)) == 12
+        page.select_option("select[name=sort]", "title")
+        titles = [t for _, _, t in page.evaluate(visible)]
+        assert titles != [t for _, _, t in shown] and len(titles) == 12
+        assert page.evaluate("(t) => t.every((x, i) => !i || new Intl.Collator('en', {sensitivity: 'base'})"
+                             ".compare(t[i - 1], x) <= 0)", titles)
+        assert page.url == f"{base}?sort=title"
+        page.goto(base + "?topic=no-such-topic&rating=<b>")
+        page.wait_for_selector("form.rg-home-filter:not([hidden])")
+        assert len(page.evaluate(visible)) == 12  # an unknown value in the address is no filter
+        page.set_viewport_size({"width": 320, "height": 800})
+        page.goto(base + "?topic=vaccines")
+        page.wait_for_selector("form.rg-home-filter:not([hidden])")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
 def test_filtering_in_chromium_touches_only_the_cards_that_change_and_moves_none(desk) -> None:
     """A filter change sets `hidden` only on cards whose visibility changes and moves no card (no childList
     mutation of the list); only a change of sort moves them, once; the visible cards and their order are as before."""
-    server, base = _serve_site(desk[0])
-    from playwright.sync_api import sync_playwright
-
     watch = """() => {
         window.seen = {moved: 0, hidden: 0};
         const list = document.querySelector('.rg-home');
@@ -286,35 +289,27 @@ def test_filtering_in_chromium_touches_only_the_cards_that_change_and_moves_none
         assert [title for title, _ in before] == [title for title, _ in after]
         return sum(was[1] != now[1] for was, now in zip(before, after, strict=True))
 
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(base)
-            page.wait_for_selector("form.rg-home-filter:not([hidden])")
-            page.evaluate(watch)
-            order = [title for title, _ in page.evaluate(state)]
-            rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
-            expected = 0
-            for name, value in (("rating", rating), ("topic", "vaccines"), ("rating", ""), ("topic", "oncology")):
-                before = page.evaluate(state)
-                page.select_option(f"select[name={name}]", value)
-                after = page.evaluate(state)
-                expected += changed(before, after)
-                assert expected > 0 and page.evaluate(flush) == {"moved": 0, "hidden": expected}, (name, value)
-                assert [title for title, _ in after] == order
-            page.select_option("select[name=sort]", "title")
-            moved = page.evaluate(flush)["moved"]
-            assert moved > 0 and [title for title, _ in page.evaluate(state)] != order
-            by_title = [title for title, _ in page.evaluate(state)]
-            page.select_option("select[name=topic]", "")
-            assert page.evaluate(flush)["moved"] == moved  # a filter after a sort moves nothing either
-            assert [title for title, _ in page.evaluate(state)] == by_title
-            page.select_option("select[name=sort]", "date")
-            assert page.evaluate(flush)["moved"] > moved and [title for title, _ in page.evaluate(state)] == order
-            browser.close()
-    finally:
-        server.shutdown()
+    with _home_in_chromium(desk[0]) as (page, base):
+        page.evaluate(watch)
+        order = [title for title, _ in page.evaluate(state)]
+        rating = page.eval_on_selector("select[name=rating]", "s => s.options[1].value")
+        expected = 0
+        for name, value in (("rating", rating), ("topic", "vaccines"), ("rating", ""), ("topic", "oncology")):
+            before = page.evaluate(state)
+            page.select_option(f"select[name={name}]", value)
+            after = page.evaluate(state)
+            expected += changed(before, after)
+            assert expected > 0 and page.evaluate(flush) == {"moved": 0, "hidden": expected}, (name, value)
+            assert [title for title, _ in after] == order
+        page.select_option("select[name=sort]", "title")
+        moved = page.evaluate(flush)["moved"]
+        assert moved > 0 and [title for title, _ in page.evaluate(state)] != order
+        by_title = [title for title, _ in page.evaluate(state)]
+        page.select_option("select[name=topic]", "")
+        assert page.evaluate(flush)["moved"] == moved  # a filter after a sort moves nothing either
+        assert [title for title, _ in page.evaluate(state)] == by_title
+        page.select_option("select[name=sort]", "date")
+        assert page.evaluate(flush)["moved"] > moved and [title for title, _ in page.evaluate(state)] == order
 
 
 def test_an_empty_site_has_a_home_page_without_a_filter(make_project, tmp_path: Path) -> None:

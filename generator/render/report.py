@@ -392,7 +392,7 @@ class Renderer:
 
     def complete_report(self, draft: ReportDraft) -> RenderedReport:
         """A report read through by `begin_report`, with its citations and reference list formatted (one call of the
-        style's engine, answered from memory when `ReferenceFormatter.format_many` ran it already)."""
+        style's engine, answered from memory when a `FormatPipeline` ran it already)."""
         state = draft.state
         references, citations = self.finish(state)
         rendered = RenderedReport(**draft.parts, references=references, source_mix=source_mix(references),

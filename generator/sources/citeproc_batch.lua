@@ -1,7 +1,7 @@
 -- Several reports in one Pandoc process: each top-level Div `rg-report-N` is one report, whose citations and
 -- bibliography are formatted on their own (pandoc.utils.citeproc), exactly as `pandoc --citeproc` formats a document
 -- of its own, with that report's sources only (`sources-N.json`, one of the files named on the command line).
--- Part of report-generator (generator/sources/references.py, ReferenceFormatter.format_many).
+-- Part of report-generator (generator/sources/references.py, FormatPipeline).
 function Pandoc(doc)
   local files = {}
   local named = doc.meta.bibliography

@@ -554,7 +554,7 @@ class ReportCitations:
 FormatRequest = tuple[list[str], list[Source]] | tuple[list[str], list[Source], str]
 
 RECENT = 16  # formatted reports kept in memory once completed (a preview re-renders the one edited)
-BATCH = 25  # reports per Pandoc process in `format_many` (processes run side by side, one per core)
+BATCH = 25  # reports per Pandoc process in a FormatPipeline (processes run side by side, one per core)
 CSL_CHUNK = 1000  # sources per Pandoc process converting BibTeX to CSL items
 ACCESSED_CHUNK = 1000  # sources per Pandoc process learning which access dates a style prints
 
@@ -710,26 +710,14 @@ class ReferenceFormatter:
     def format_many(self, requests: list[FormatRequest], workers: int | None = None) -> None:
         """Format several reports (`format_report`'s arguments each), Pandoc processes running side by side; the
         results wait in memory for `format_report`. Outputs are exactly those of one call after another."""
-        self.csl([source for request in requests for source in request[1]])  # shared state: filled before threads
-        self._learn_accessed([source for request in requests for source in request[1]])
-        if len(requests) < 2:
-            return
-        workers = workers or default_workers(len(requests))
-        by_locale: dict[str, list[FormatRequest]] = {}
-        for request in requests:  # one Pandoc process formats reports of one locale (`-M lang`)
-            by_locale.setdefault(self.locale_for(request[2] if len(request) > 2 else ""), []).append(request)
-        chunks = [(locale, group[i:i + BATCH]) for locale, group in by_locale.items()
-                  for i in range(0, len(group), BATCH)]
-        try:
-            with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on its own Pandoc process
-                for results in pool.map(lambda chunk: self._format_batch(chunk[1], chunk[0]), chunks):
-                    self._reports.update(results)
-        except PandocError:
-            pass  # each report meets the error again when it is completed, and reports it with its file
+        pipeline = self.pipeline(workers)
+        for request in requests:
+            pipeline.add(request)
+        pipeline.finish()
 
     def pipeline(self, workers: int | None = None) -> FormatPipeline:
-        """`format_many` fed one report at a time: batches are formatted in the background while the caller reads
-        the next reports through (`add`), and `finish` waits for them all."""
+        """Reports fed one at a time (`add`): batches are formatted in the background while the caller reads the
+        next reports through, and `wait` or `finish` makes them ready (see FormatPipeline)."""
         return FormatPipeline(self, workers)
 
     def format_report(self, citations: list[str], sources: list[Source], language: str = "") -> ReportCitations:
@@ -799,7 +787,7 @@ class ReferenceFormatter:
 class FormatPipeline:
     """Reports' citations formatted in batches of `BATCH` per locale, each batch (its sources' CSL items, which
     access dates the style prints, then its reports) in a thread of its own waiting on Pandoc, while the caller goes
-    on. The results are those of `format_many`: each report is formatted on its own, whichever batch holds it.
+    on. Each report is formatted on its own, as `format_report` would, whichever batch holds it.
 
     `add` returns a ticket; after `close`, `wait(ticket)` makes that report's batch ready for `format_report`, so
     the caller completes reports in order while later batches are still being formatted, and a batch's Pandoc
@@ -851,7 +839,7 @@ class FormatPipeline:
         for locale, group in list(self.waiting.items()):
             self._submit(locale, group)
         self.waiting.clear()
-        if self.first is not None:  # the sources of a report formatted alone: converted as `format_many` does
+        if self.first is not None:  # a report formatted alone, where it is completed: its sources prepared now
             self.formatter.csl(self.first[1])
             self.formatter._learn_accessed(self.first[1])
 
