@@ -118,7 +118,7 @@ def test_zensical_stages_outside_the_project_and_keeps_the_stage_between_builds(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     staged = folder / "zensical.yml"
     assert staged.is_file()
-    nonce = cache.machine_secret("zensical-nonce", root)
+    nonce = cache.machine_secret("zensical-build", root)
     assert nonce in staged.read_text(encoding="utf-8")
     assert not any(nonce.encode() in data for data in first.values())  # the nonce is never published
     assert main(["build", str(root), "--engine", "zensical", "--no-pdf"]) == 0

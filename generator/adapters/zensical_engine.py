@@ -51,7 +51,8 @@ from generator.render.report import MetaTooLarge, escape_meta, front_matter, htm
 
 THEME_DIR = PACKAGE_DIR / "theme"
 EXTENSION = "generator.adapters.zensical_markdown"
-SERVE_STAGE = "zensical-serve"  # the preview's stage: a machine folder (cache.machine_folder), as the build's
+BUILD_STAGE = "zensical-build"  # the build's stage: a machine folder (cache.machine_folder), see _stage_folder
+SERVE_STAGE = "zensical-serve"  # the preview's
 _ATX_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
@@ -190,13 +191,14 @@ def _zensical_build(config_file: Path) -> None:
 
 
 @contextmanager
-def _stage_folder(root: Path, cached: bool) -> Iterator[tuple[Path, str]]:
+def _stage_folder(root: Path, cached: bool, purpose: str = BUILD_STAGE) -> Iterator[tuple[Path, str]]:
     """Where to stage, and the marker nonce. With caches on: a folder of this machine's user outside the project,
-    kept from build to build (with its nonce), so Zensical's own cache of converted pages stays warm; it is locked
-    while a build uses it, and a second build at the same time stages in a temporary folder. Zensical's cache lives
-    there and never in the project: a pull request can commit files into the project's cache folder, but not into
-    that one. Without caches, or when no such folder can be made: a temporary folder and a fresh nonce."""
-    folder = machine_folder("zensical-build", root) if cached else None
+    one per `purpose` (the build's, the preview's), kept from run to run with its nonce, so Zensical's own cache of
+    converted pages stays warm; it is locked while in use, and a second run at the same time stages in a temporary
+    folder. Zensical's cache lives there and never in the project: a pull request can commit files into the
+    project's cache folder, but not into that one. Without caches, or when no such folder can be made: a temporary
+    folder and a fresh nonce."""
+    folder = machine_folder(purpose, root) if cached else None
     if folder is not None:
         with (folder / ".lock").open("a") as lock:
             try:
@@ -205,9 +207,9 @@ def _stage_folder(root: Path, cached: bool) -> Iterator[tuple[Path, str]]:
                 folder = None
             if folder is not None:
                 shutil.rmtree(folder / "site", ignore_errors=True)  # a build that stopped half-way
-                yield folder, machine_secret("zensical-nonce", root)
+                yield folder, machine_secret(purpose, root)
                 return
-    with tempfile.TemporaryDirectory(prefix="report-zensical-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"report-{purpose}-") as tmp:
         yield Path(tmp), secrets.token_hex(16)
 
 
@@ -263,37 +265,30 @@ def serve(root: Path, dev_addr: str | None, report: Any) -> None:
     project = Project(root=root)
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
     cache_dir = load_site_config(root).cache_dir  # checked by project.preflight: inside the project, no links
-    temporary = not cache_dir
-    kept = None if temporary else machine_folder(SERVE_STAGE, root)
-    temporary = kept is None
-    folder = kept or Path(tempfile.mkdtemp(prefix="report-zensical-serve-"))
-    nonce = secrets.token_hex(16) if temporary else machine_secret(SERVE_STAGE, root)
+    with _stage_folder(root, bool(cache_dir), SERVE_STAGE) as (folder, nonce):
+        def restage() -> Path:
+            site = build_site(project, permalink=_permalink(mkdocs), partial=True)
+            report(site.problems)
+            return stage(root, site, folder, nonce)
 
-    def restage() -> Path:
-        site = build_site(project, permalink=_permalink(mkdocs), partial=True)
-        report(site.problems)
-        return stage(root, site, folder, nonce)
+        config_file = restage()
+        config = project.config
+        watched = [config.content_dir, config.bib_dir, config.docs_dir] if config else ["content", "bib", "docs"]
+        stop = threading.Event()
 
-    config_file = restage()
-    config = project.config
-    watched = [config.content_dir, config.bib_dir, config.docs_dir] if config else ["content", "bib", "docs"]
-    stop = threading.Event()
+        def watch() -> None:
+            seen = _snapshot(root, watched)
+            while not stop.wait(0.5):
+                now = _snapshot(root, watched)
+                if now != seen:
+                    seen = now
+                    project.config = None  # mkdocs.yml may have changed
+                    restage()
 
-    def watch() -> None:
-        seen = _snapshot(root, watched)
-        while not stop.wait(0.5):
-            now = _snapshot(root, watched)
-            if now != seen:
-                seen = now
-                project.config = None  # mkdocs.yml may have changed
-                restage()
-
-    thread = threading.Thread(target=watch, name="report-watch", daemon=True)
-    thread.start()
-    options: dict[str, Any] = {"dev_addr": dev_addr, "open": False, "strict": False}
-    try:
-        zensical.serve(str(config_file), options)
-    finally:
-        stop.set()
-        if temporary:
-            shutil.rmtree(folder, ignore_errors=True)
+        thread = threading.Thread(target=watch, name="report-watch", daemon=True)
+        thread.start()
+        options: dict[str, Any] = {"dev_addr": dev_addr, "open": False, "strict": False}
+        try:
+            zensical.serve(str(config_file), options)
+        finally:
+            stop.set()
