@@ -195,8 +195,9 @@ def pdf(root: Path, slug: str, repeats: int) -> dict[str, object]:
 
 
 def core(root: Path, repeats: int) -> dict[str, object]:
-    """`report`'s own work without MkDocs (load → validate → render → page HTML, downloads), cold then warm, timed
-    in this process with a cache folder of its own: what the report build adds on top of the engine."""
+    """`report`'s own work without MkDocs (load → validate → render → page HTML, downloads, streamed to a spool
+    folder as a build does), cold then warm, timed in this process with a cache folder of its own: what the report
+    build adds on top of the engine."""
     import shutil
 
     from generator.build import Project
@@ -211,9 +212,10 @@ def core(root: Path, repeats: int) -> dict[str, object]:
                                                            "cache_dir": cache.relative_to(root).as_posix()})
         try:
             for times in (cold, warm):
-                start = time.perf_counter()
-                build_site(Project(root=root, config=config))  # what every engine adapter calls
-                times.append(time.perf_counter() - start)
+                with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool:
+                    start = time.perf_counter()
+                    build_site(Project(root=root, config=config), spool=Path(spool))  # what `report build` calls
+                    times.append(time.perf_counter() - start)
         finally:
             shutil.rmtree(cache, ignore_errors=True)
     return {"cold": cold, "warm": warm}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import deque
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +43,12 @@ from generator.reports.model import (
     walk_fields,
 )
 from generator.sources.bib import Bibliography, BibliographyLoader, ParsedBibCache, did_you_mean
-from generator.sources.references import PandocError, ReferenceFormatter, StyleError
+from generator.sources.references import BATCH, PandocError, ReferenceFormatter, StyleError
 from generator.urls import topic_key, topic_slug
+from generator.workers import default_workers
 
 UNUSED_LISTED = 25  # unused sources warned about one by one; the rest get one summary warning
+AHEAD = (default_workers(2) + 1) * BATCH  # reports read ahead of the one being completed: Pandoc's batches in flight
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Project:
     pdf_cache: PdfCache = field(default_factory=PdfCache)
     archives: dict[tuple[str, ...], object] = field(default_factory=dict)  # history.py: renders by commit sha
     render_cache: RenderCache = field(default_factory=RenderCache)
+    # A one-off build that streams its site (publish.site.build_site with a spool): each render read from the disk
+    # cache is held only as its summary, and read back whole only if its page is not cached too.
+    stream: bool = False
 
 
 @dataclass
@@ -505,38 +511,47 @@ def build_project(project: Project, today: dt.date | None = None) -> BuildResult
     renderer = Renderer(config, bib, project.formatter)
     render_cache = project.render_cache
     render_cache.disk, render_cache.style_key = cache_dir, project.formatter.style_key
+    render_cache.lean = project.stream
     cached = {}
     for report in reports:
         validate_report(report, config, bib, problems, today)
         cached[report.slug] = render_cache.get(report, config, bib)
     # Reports not in the cache are read through one by one; Pandoc formats the citations of each batch of them in
-    # the background as soon as the batch is read (processes side by side), and then each is completed. Each
-    # report's problems are kept apart to know which renders to cache.
+    # the background as soon as the batch is read (processes side by side), and each is completed once its batch is
+    # back. Reading stays at most AHEAD reports in front of completing, so a cold build holds a few batches of drafts,
+    # never every report's. Each report's problems are kept apart to know which renders to cache.
     drafts: dict[str, tuple[Problems, int, ReportDraft, int]] = {}
+    fresh: dict[str, RenderedReport] = {}
+    begun: deque[str] = deque()  # read, not yet completed, in order
     pipeline = project.formatter.pipeline()
-    rendered = []
+
+    def complete(slug: str) -> None:
+        found, known, draft, ticket = drafts.pop(slug)
+        pipeline.wait(ticket)  # later batches are still being formatted meanwhile
+        done = renderer.complete_report(draft)
+        problems.items.extend(found.items[known:])
+        if len(found.items) == known:
+            render_cache.put(done, config, bib)
+        fresh[slug] = done
+
     try:
         for report in reports:
-            if cached[report.slug] is None:
-                found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
-                known = len(found.items)  # what this report adds comes after
-                draft = renderer.begin_report(report, found)
-                drafts[report.slug] = (found, known, draft, pipeline.add(draft.request()))
-        pipeline.close()
-        for report in reports:
-            entry = cached[report.slug]
-            if entry is not None:
-                rendered.append(entry.rendered)
+            if cached[report.slug] is not None:
                 continue
-            found, known, draft, ticket = drafts.pop(report.slug)
-            pipeline.wait(ticket)  # later batches are still being formatted meanwhile
-            fresh = renderer.complete_report(draft)
-            problems.items.extend(found.items[known:])
-            if len(found.items) == known:
-                render_cache.put(fresh, config, bib)
-            rendered.append(fresh)
+            found = Problems(root=problems.root, items=list(problems.items))  # sees what the checks reported
+            known = len(found.items)  # what this report adds comes after
+            draft = renderer.begin_report(report, found)
+            drafts[report.slug] = (found, known, draft, pipeline.add(draft.request()))
+            begun.append(report.slug)
+            while len(begun) > AHEAD and pipeline.submitted(drafts[begun[0]][3]):
+                complete(begun.popleft())
+        pipeline.close()
+        while begun:
+            complete(begun.popleft())
     finally:
         pipeline.shutdown()
+    rendered = [entry.rendered if (entry := cached[report.slug]) is not None else fresh[report.slug]
+                for report in reports]
     cited = {key for r in rendered for key in (e.source.key for e in r.references)}
     for report in reports:
         cited.update(key for text in report.prose.values() for k in iter_keys(text) if (key := bib.key_of(k)))

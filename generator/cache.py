@@ -169,7 +169,7 @@ class Store:
     `code_version()`, the namespace and the entry's own inputs, so an edited module, template or library version
     misses like an edited input. Reads that do not match are misses, never errors; `folder` None stores nothing."""
 
-    NAMESPACES = ("bib", "references", "rendered", "cards")
+    NAMESPACES = ("bib", "references", "rendered", "pages", "cards")
 
     def __init__(self, folder: Path | None):
         self.folder = folder

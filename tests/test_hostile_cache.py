@@ -37,14 +37,17 @@ def _page(root: Path) -> str:
 
 
 def _plant(root: Path, sign_with: Path | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Put markup into every rendered-report entry, as an attacker would in a committed cache: re-signed with the
-    attacker's own key (`sign_with`), or left with a signature that no longer fits (None)."""
-    for entry in (root / ".cache" / "report" / "rendered").glob("*.json"):
+    """Put markup into every rendered-report entry and every cached page, as an attacker would in a committed cache:
+    re-signed with the attacker's own key (`sign_with`), or left with a signature that no longer fits (None)."""
+    entries = [*(root / ".cache" / "report" / "rendered").glob("*.json"), *(root / ".cache" / "report" / "pages").glob("*.json")]
+    assert any("pages" in entry.parts for entry in entries) and any("rendered" in entry.parts for entry in entries)
+    for entry in entries:
         signature, _, text = entry.read_text(encoding="utf-8").partition("\n")
         data = json.loads(text)
-        for page in data["data"]["pages"].values():
+        for page in data["data"].get("pages", {}).values():
             page["html"] = PLANTED + page["html"]
-        data["data"]["rendered"]["verdict"] = {"m": PLANTED}
+        if "rendered" in data["data"]:
+            data["data"]["rendered"]["verdict"] = {"m": PLANTED}
         if sign_with is None:
             entry.write_text(signature + "\n" + json.dumps(data), encoding="utf-8")
         else:
@@ -81,7 +84,7 @@ def test_an_entry_edited_by_hand_is_a_miss(make_project, tmp_path, monkeypatch) 
     assert _page(root) == clean
 
 
-@pytest.mark.parametrize("name", ["references", "bib"])
+@pytest.mark.parametrize("name", ["references", "bib", "rendered", "pages", "cards"])
 def test_every_cache_file_is_signed(make_project, tmp_path, monkeypatch, name: str) -> None:
     """Formatted references and parsed .bib files too: a forged reference would put markup in every report."""
     root = make_project()

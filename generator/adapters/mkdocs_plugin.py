@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
@@ -62,6 +64,8 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.pages: dict[str, ReportPage] = {}
         self.generated: set[str] = set()  # src paths of the pages the core made (HTML of our own templates)
         self.own_urls: list[str] = []  # the desk's own pages, by address (the sitemap lists them)
+        self.spool: Path | None = None  # a build's generated files on disk, until MkDocs has copied them
+        self.body = ""  # the body of the page being written, between the search plugin and the theme
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
@@ -89,7 +93,12 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.project is not None
-        self.site = site = build_site(self.project, permalink=_permalink(config), partial=self.command == "serve")
+        self._drop_spool()
+        if self.command != "serve":  # a one-off build streams its pages and files through a folder on disk
+            self.spool = Path(tempfile.mkdtemp(prefix="report-spool-"))
+        # MkDocs empties site_dir before this event: generated files are written there at once, not copied
+        self.site = site = build_site(self.project, permalink=_permalink(config), partial=self.command == "serve",
+                                      spool=self.spool, files_dir=Path(config.site_dir) if self.spool else None)
         for problem in site.problems.sorted():
             (log.error if problem.severity.value == "error" else log.warning)(problem.format())
         if not site.ok and not site.pages:
@@ -106,7 +115,12 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
             _replace(files, File.generated(config, uri, content=page.front_matter(), inclusion=inclusion))
         for uri, data in site.files.items():
             self.generated.add(uri)
-            _replace(files, File.generated(config, uri, content=data))
+            if isinstance(data, Path):  # already in site_dir: a docs/ file at its path must not overwrite it
+                existing = files.get_file_from_path(uri)
+                if existing is not None:
+                    files.remove(existing)
+            else:
+                _replace(files, File.generated(config, uri, content=data))
         for uri, path in site.stylesheets.items():
             _replace(files, File.generated(config, uri, abs_src_path=str(path)))
         if self.auto_nav:
@@ -136,23 +150,30 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
                 page.meta.pop(key, None)
             return clean_page(html)
         page.toc = get_toc([entry.token() for entry in output.toc])  # type: ignore[misc]
-        return output.html
+        # The body is put in place when the page is written (on_page_context), and let go once it is: MkDocs would
+        # otherwise hold every page's body from the first page converted to the last page written.
+        return ""
 
     @event_priority(100)  # before the search plugin indexes the page
     def _search_sees_text(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
         output = self.pages.get(page.file.src_uri)
         if output is not None:
-            page.content = output.search_html
+            self.body, page.content = output.texts()
         return context
 
     @event_priority(-100)  # after it: the theme renders the whole page
     def _theme_sees_all(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
         output = self.pages.get(page.file.src_uri)
         if output is not None:
-            page.content = output.html
+            page.content, self.body = self.body, ""
         return context
 
     on_page_context = CombinedEvent(_search_sees_text, _theme_sees_all)
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if page.file.src_uri in self.pages:
+            page.content = None  # written: its body is on disk (see on_page_content)
+        return output
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         assert self.project is not None and self.project.config is not None
@@ -167,10 +188,17 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.site is not None:  # after MkDocs wrote its own sitemap.xml (every page, dated by the build)
             write_index_files(self.site, Path(config.site_dir), self.own_urls)
+        self._drop_spool()
         self._restore_epoch()
 
     def on_build_error(self, *, error: Exception) -> None:
+        self._drop_spool()
         self._restore_epoch()
+
+    def _drop_spool(self) -> None:
+        spool, self.spool = getattr(self, "spool", None), None
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
     def _restore_epoch(self) -> None:
         if getattr(self, "epoch_set", False):

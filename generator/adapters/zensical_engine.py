@@ -87,11 +87,12 @@ def _docs_page(text: str, path: Path, problems: Problems) -> str:
     return front_matter(meta) + text
 
 
-def _page_id(page: Page) -> str:
-    """Changes whenever the page does, so Zensical's own cache of converted pages never serves an old body."""
+def _page_id(page: Page, html: str) -> str:
+    """Changes whenever the page (`html`: its body) does, so Zensical's own cache of converted pages never serves an
+    old body."""
     digest = hashlib.sha256()
     digest.update(page.path.encode())
-    digest.update(page.html.encode())
+    digest.update(html.encode())
     digest.update(json.dumps([t.token() for t in page.toc]).encode())
     return digest.hexdigest()
 
@@ -147,7 +148,10 @@ def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:
     for uri, data in site.files.items():
         target = docs / uri
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if isinstance(data, Path):  # spooled in the stage folder: moved, not copied
+            os.replace(data, target)
+        else:
+            target.write_bytes(data)
     for uri, source in site.stylesheets.items():
         target = docs / uri
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -155,9 +159,10 @@ def stage(root: Path, site: SiteOutput, folder: Path, nonce: str) -> Path:
     for uri, page in site.pages.items():
         if uri == "index.md" and (source_docs / "index.md").is_file():
             continue  # the desk's own home page wins, as with MkDocs
-        page_id = _page_id(page)
+        html = page.body()
+        page_id = _page_id(page, html)
         (pages_dir / f"{page_id}.json").write_text(
-            json.dumps({"html": page.html, "toc": [t.token() for t in page.toc]}, ensure_ascii=False), encoding="utf-8")
+            json.dumps({"html": html, "toc": [t.token() for t in page.toc]}, ensure_ascii=False), encoding="utf-8")
         meta = escape_meta(page.meta())  # Zensical prints titles and descriptions as they are
         target = docs / uri
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -220,11 +225,16 @@ def build(root: Path, site_dir: Path, pdf: bool = True) -> tuple[SiteOutput, boo
     mkdocs = read_mkdocs_yml(root / "mkdocs.yml")
     if not pdf:
         project.config = load_site_config(root).model_copy(update={"pdf": False})
-    site = build_site(project, permalink=_permalink(mkdocs))
-    if not site.ok:
-        return site, False
-    with _stage_folder(root, bool(site.result.config.cache_dir)) as (folder, nonce):
+    cached = bool((project.config or load_site_config(root)).cache_dir)  # checked by project.preflight
+    with _stage_folder(root, cached) as (folder, nonce):
+        spool = folder / "spool"  # generated files are written here as they are made, then moved into docs/
+        shutil.rmtree(spool, ignore_errors=True)
+        spool.mkdir()
+        site = build_site(project, permalink=_permalink(mkdocs), spool=spool)
+        if not site.ok:
+            return site, False
         config_file = stage(root, site, folder, nonce)
+        shutil.rmtree(spool, ignore_errors=True)
         if not site.ok:  # the desk's own pages
             return site, False
         _zensical_build(config_file)

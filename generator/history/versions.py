@@ -208,6 +208,12 @@ class ReportHistory:
     def has_changes(self, number: int) -> bool:
         return number in self.versions and number - 1 in self.versions
 
+    def release(self) -> None:
+        """Keep each version's summary only, once every page of the report is out (a one-off build)."""
+        for version in self.versions.values():
+            version.rendered = version.rendered.summary_only()
+        self.diffs.clear()
+
     def links(self, prefix: str) -> dict[int, dict[str, str]]:
         """Relative links to every version page (and its changes page) from a page `prefix` away."""
         return {n: {"page": f"{prefix}v{n}/", "changes": f"{prefix}v{n}/changes/" if self.has_changes(n) else ""}

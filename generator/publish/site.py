@@ -8,6 +8,7 @@ the result. The MkDocs plugin and the Zensical adapter are the two consumers; ne
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -15,8 +16,9 @@ import os
 import shutil
 import tempfile
 import textwrap
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ from generator.history.versions import (
     version_page,
 )
 from generator.i18n import N_, labels
-from generator.publish.card import NoFont, report_card
+from generator.publish.card import Card, NoFont, report_card
 from generator.publish.feed import FEED_PATH, atom_feed
 from generator.publish.pdf import PdfCache, export_pdfs
 from generator.render.cache import page_context_key
@@ -87,6 +89,8 @@ class Page:
     searchable: bool
     in_nav: bool
     share: dict[str, Any] = field(default_factory=dict)  # link-preview and index data for the theme's <head>
+    spooled: Path | None = None  # html and search_html are in this file, one after the other, not in memory
+    split: int = 0  # where search_html starts in the spooled file (characters)
 
     @classmethod
     def from_output(cls, path: str, output: PageOutput) -> Page:
@@ -94,6 +98,21 @@ class Page:
         return cls(path, str(output.meta.get("title", "")), str(output.meta.get("description", "")), output.html,
                    TocEntry.from_tokens(output.toc), output.search_html() if searchable else "", searchable,
                    listed_in_nav(path), dict(output.meta.get(SHARE_META) or {}))
+
+    def texts(self) -> tuple[str, str]:
+        """The finished HTML body and what the site search should index (read from the spool, once for both)."""
+        if self.spooled is None:
+            return self.html, self.search_html
+        text = self.spooled.read_text(encoding="utf-8")
+        return text[:self.split], text[self.split:]
+
+    def body(self) -> str:
+        """The finished HTML body."""
+        return self.texts()[0]
+
+    def search_body(self) -> str:
+        """What the site search should index."""
+        return self.texts()[1]
 
     def meta(self) -> dict[str, Any]:
         """Title, description, search settings and share data, as text (an adapter escapes them for its theme). A
@@ -129,9 +148,50 @@ class SiteOutput:
     result: BuildResult
     history: SiteHistory | None = None
     pages: dict[str, Page] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes | Path] = field(default_factory=dict)  # bytes, or the spool's file that holds them
     stylesheets: dict[str, Path] = field(default_factory=lambda: dict(STYLESHEETS))
     head_links: list[HeadLink] = field(default_factory=list)
+    spool: Path | None = None  # where pages and files were written as they were made (`build_site`)
+    files_dir: Path | None = None  # where files were written instead, when the engine lets them be (`build_site`)
+    _folders: set[Path] = field(default_factory=set, repr=False)  # made in the spool already
+    _spooled: int = field(default=0, repr=False)  # pages written to the spool so far
+
+    def add(self, path: str, content: str | bytes | PageOutput) -> None:
+        """One generated page or file, written to the spool at once when there is one."""
+        if isinstance(content, PageOutput):
+            page = Page.from_output(path, content)
+            if self.spool is not None:  # its body and search text in one file (numbered: one folder for all, where
+                # folders per report would cost a directory each); title, headings and nav stay in memory
+                self._spooled += 1
+                target = self._place(self.spool / "pages", f"{self._spooled:06d}.page")
+                target.write_text(page.html + page.search_html, encoding="utf-8")
+                page = dataclasses.replace(page, html="", search_html="", spooled=target, split=len(page.html))
+            self.pages[path] = page
+            return
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if self.spool is None:
+            self.files[path] = data
+            return
+        target = self._place(self.files_dir or self.spool / "files", path)
+        target.write_bytes(data)
+        self.files[path] = target
+
+    def _place(self, folder: Path, path: str) -> Path:
+        """Where a generated file goes in `folder` (`path` is one the core made: a report's slug and a fixed name,
+        never a reader's or a pull request's choice of `..`)."""
+        parts = Path(path).parts
+        if ".." in parts or Path(path).is_absolute():
+            raise ValueError(f"not a site path: {path}")
+        target = folder / path
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        return target
+
+    def data(self, path: str) -> bytes:
+        """A generated file's bytes."""
+        value = self.files[path]
+        return value.read_bytes() if isinstance(value, Path) else value
 
     @property
     def problems(self) -> Problems:
@@ -164,12 +224,20 @@ class SiteOutput:
         return sitemap_xml(site_url, entries)
 
 
-def build_site(project: Project, *, permalink: str | None = None, partial: bool = False) -> SiteOutput:
+def build_site(project: Project, *, permalink: str | None = None, partial: bool = False,
+               spool: Path | None = None, files_dir: Path | None = None) -> SiteOutput:
     """The whole site sequence. With errors nothing is generated, unless `partial` (a preview): then whatever
-    rendered is published, so a half-written report still shows."""
+    rendered is published, so a half-written report still shows.
+
+    With `spool` (an empty folder that outlives the engine's build), a one-off build streams: every page body and
+    file is written there as it is made, and each report's full render is let go once its files are out, so memory
+    holds one report's output at a time. Without it (a preview, which rebuilds from what it keeps), all of it stays
+    in memory. With `files_dir` as well (the engine's own output folder, already emptied), files other than pages
+    are written straight there: written once, never copied."""
+    project.stream = spool is not None
     result = build_project(project)
     history = collect_history(project, result) if result.ok else None  # warns when archives are skipped
-    site = SiteOutput(result, history)
+    site = SiteOutput(result, history, spool=spool, files_dir=files_dir if spool is not None else None)
     if result.renderer is None or not (result.ok or partial):
         return site
     name = result.config.site_name or "Evidence reports"
@@ -183,12 +251,10 @@ def build_site(project: Project, *, permalink: str | None = None, partial: bool 
     site.head_links.append(HeadLink("alternate", "application/atom+xml", f"{name}: report revisions", FEED_PATH))
     docs = project.root / result.config.docs_dir
     if not (docs / ROBOTS_PATH).exists():  # a desk's own robots.txt wins
-        site.files[ROBOTS_PATH] = robots_txt(result.config.site_url).encode("utf-8")
-    for path, content in site_files(result, pdf_cache=project.pdf_cache, history=history, permalink=permalink).items():
-        if isinstance(content, PageOutput):
-            site.pages[path] = Page.from_output(path, content)
-        else:
-            site.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+        site.add(ROBOTS_PATH, robots_txt(result.config.site_url))
+    for path, content in iter_site_files(result, pdf_cache=project.pdf_cache, history=history, permalink=permalink,
+                                         release=spool is not None):
+        site.add(path, content)
     return site
 
 
@@ -256,81 +322,135 @@ def replace_site(staging: Path, site_dir: Path) -> None:
 def site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
                pdf_cache: PdfCache | None = None, history: SiteHistory | None = None,
                permalink: str | None = None) -> dict[str, str | bytes | PageOutput]:
-    """Every generated page and download, by its path in the site's source tree: pages are `PageOutput`s
-    (finished HTML + headings), downloads text or bytes; `<slug>/v<M>/index.html` for the latest version is a
-    static redirect page."""
+    """Every generated page and download, by its path in the site's source tree (`iter_site_files`, all at once)."""
+    return dict(iter_site_files(result, extra, pdf_cache, history, permalink))
+
+
+SiteFile = tuple[str, "str | bytes | PageOutput"]
+
+
+def iter_site_files(result: BuildResult, extra: dict[str, dict[str, object]] | None = None,
+                    pdf_cache: PdfCache | None = None, history: SiteHistory | None = None,
+                    permalink: str | None = None, release: bool = False) -> Iterator[SiteFile]:
+    """Every generated page and download with its path in the site's source tree, one at a time: pages are
+    `PageOutput`s (finished HTML + headings), downloads text or bytes; `<slug>/v<M>/index.html` for the latest
+    version is a static redirect page. A report's files come together (its PDF, card, page, downloads and versions),
+    so a consumer that writes each to disk holds one report's files at a time. With `release` (a one-off build), a
+    report's whole render is let go once its files are out and only its summary stays in `result.rendered` (what
+    the feed, the sitemap and the navigation read); a render the cache keeps lean (`Project.stream`) is read back
+    whole only when something needs more than its summary (a page not in the cache, a PDF, earlier versions)."""
     assert result.renderer is not None
+    renderer = result.renderer
     history = history or SiteHistory.current(result)
+    cache = result.render_cache
     site_name = result.config.site_name or "Evidence reports"
-    files: dict[str, str | bytes | PageOutput] = {
-        "index.md": result.renderer.home_page(result.rendered, site_name, permalink),
-        HOME_SCRIPT: (ASSETS / "home.js").read_bytes(),
-        **result.renderer.topic_pages(result.rendered, permalink)}
+    yield "index.md", renderer.home_page(result.rendered, site_name, permalink)
+    yield HOME_SCRIPT, (ASSETS / "home.js").read_bytes()
+    yield from renderer.topic_pages(result.rendered, permalink).items()
+
+    def whole(rendered: RenderedReport) -> RenderedReport:
+        entry = cache.memory.get(rendered.report.slug) if cache else None
+        if cache is None or entry is None or entry.rendered is not rendered or not entry.lean:
+            return rendered
+        # read back from disk; rendered afresh (as it was a moment ago) if its cache file has gone meanwhile
+        return cache.whole(entry, result.bib) or renderer.render_report(rendered.report, result.problems)
+
+    for rendered in result.rendered:  # a correction's page compares the latest version with earlier ones, whole
+        versions = history.reports.get(rendered.report.slug)
+        if versions is not None and len(versions.versions) > 1:
+            versions.versions[versions.latest].rendered = whole(rendered)
     extras = {slug: dict(values) for slug, values in (extra or {}).items()}
     rerated = {r.report.slug: corrections(history.reports.get(r.report.slug)) for r in result.rendered}
     for slug, found in rerated.items():
         extras.setdefault(slug, {})["corrections"] = found
-    if result.config.pdf:  # PDFs first: each page links to its PDF and shows the file size
-        for slug, pdf in export_pdfs(result.rendered, result.renderer, pdf_cache, corrections=rerated).items():
-            files[f"{slug}/{slug}.pdf"] = pdf.data
-            extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
-    store = Store(result.render_cache.disk if result.render_cache else None)
-    with ThreadPoolExecutor(max_workers=default_workers(len(result.rendered))) as pool:  # Pillow draws and
-        # compresses without holding the GIL: the cards not in the cache are drawn side by side
-        cards = [pool.submit(report_card, rendered, site_name, store) for rendered in result.rendered]
-    for rendered, future in zip(result.rendered, cards, strict=True):  # each page's og:image points at its card
-        try:
-            card = future.result()
-        except (NoFont, OSError) as exc:
-            result.problems.warning(rendered.report.path, None, f"the share card was not drawn: {exc}",
-                                    "install fonts-dejavu-core or fonts-noto-core (scripts/system-deps.sh)",
-                                    code="share-card")
-            continue
-        if card.missing:
-            result.problems.warning(rendered.report.path, None, "the share card shows boxes for characters that no "
-                                    f"installed font has, in: {card.missing[:200]}",
-                                    "install a font for the script (fonts-noto-core; fonts-noto-cjk for Chinese, "
-                                    "Japanese and Korean)", code="share-card")
-        files[card.path] = card.data
-        extras.setdefault(rendered.report.slug, {})["card"] = {"path": card.path, "alt": card.alt}
-    cache = result.render_cache
-    for rendered in result.rendered:
-        slug = rendered.report.slug
-        versions = history.reports.get(slug)
-        page_extra = {**version_context(versions, ""), **extras.get(slug, {})}
-        entry = cache.memory.get(slug) if cache else None
-        if entry is None or entry.rendered is not rendered:  # a render with problems is never cached
-            files[f"{slug}/index.md"] = result.renderer.page(rendered, page_extra, permalink)
-            files[f"{slug}/sources.bib"] = sources_bibtex(rendered)
-            files[f"{slug}/sources.json"] = sources_csl_json(rendered)
-        else:
-            assert cache is not None
-            context = page_context_key(page_extra, permalink)
-            if context not in entry.pages or not entry.downloads:
-                entry.pages = {context: result.renderer.page(rendered, page_extra, permalink)}
-                entry.downloads = {"sources.bib": sources_bibtex(rendered), "sources.json": sources_csl_json(rendered)}
-                cache.changed(entry)
-            files[f"{slug}/index.md"] = entry.pages[context]
-            files[f"{slug}/sources.bib"] = entry.downloads["sources.bib"]
-            files[f"{slug}/sources.json"] = entry.downloads["sources.json"]
-        if versions is None:
-            continue
-        for number, version in sorted(versions.versions.items()):
-            if number == versions.latest:
-                files[f"{slug}/v{number}/index.html"] = latest_version_page(versions)
-            else:
-                files[f"{slug}/v{number}/index.md"] = version_page(versions, number, permalink)
-            same = version.rendered is rendered  # the latest version: the downloads of the main page
-            files[f"{slug}/v{number}/sources.bib"] = files[f"{slug}/sources.bib"] if same else sources_bibtex(version.rendered)
-            files[f"{slug}/v{number}/sources.json"] = (files[f"{slug}/sources.json"] if same
-                                                       else sources_csl_json(version.rendered))
-            if versions.has_changes(number):
-                files[f"{slug}/v{number}/changes/index.md"] = changes_page_output(versions, number, result.renderer,
-                                                                                  permalink)
-    files[FEED_PATH] = atom_feed(result, history)
+    # PDFs first: each page links to its PDF and shows the file size
+    pdfs = export_pdfs((whole(r) for r in result.rendered), renderer, pdf_cache, corrections=rerated) \
+        if result.config.pdf else {}
+    store = Store(cache.disk if cache else None)
+    count, ahead = len(result.rendered), 2 * default_workers(len(result.rendered))
+    with ThreadPoolExecutor(max_workers=ahead // 2) as pool:  # Pillow draws and compresses without holding the
+        # GIL: cards are drawn side by side, a few reports ahead of the pages (never all of them held at once)
+        def draw(index: int) -> Future[Card]:
+            return pool.submit(report_card, result.rendered[index], site_name, store)
+
+        cards = deque(draw(index) for index in range(min(ahead, count)))
+        for index in range(count):
+            rendered = result.rendered[index]
+            slug = rendered.report.slug
+            future = cards.popleft()
+            if index + ahead < count:
+                cards.append(draw(index + ahead))
+            pdf = pdfs.pop(slug, None)
+            if pdf is not None:
+                yield f"{slug}/{slug}.pdf", pdf.data
+                extras.setdefault(slug, {})["pdf"] = {"href": f"{slug}.pdf", "size": pdf.size}
+            card = _card(future, rendered, result.problems)
+            if card is not None:  # the page's og:image points at it
+                yield card.path, card.data
+                extras.setdefault(slug, {})["card"] = {"path": card.path, "alt": card.alt}
+            yield from _report_files(result, rendered, whole, history, extras.get(slug, {}), permalink)
+            if release:
+                result.rendered[index] = rendered.summary_only()
+                if slug in history.reports:
+                    history.reports[slug].release()
+                if cache:
+                    cache.release(slug)
+    yield FEED_PATH, atom_feed(result, history)
     if cache:
         cache.flush()
-    return files
+
+
+def _card(future: Future[Card], rendered: RenderedReport, problems: Problems) -> Card | None:
+    try:
+        card = future.result()
+    except (NoFont, OSError) as exc:
+        problems.warning(rendered.report.path, None, f"the share card was not drawn: {exc}",
+                         "install fonts-dejavu-core or fonts-noto-core (scripts/system-deps.sh)", code="share-card")
+        return None
+    if card.missing:
+        problems.warning(rendered.report.path, None, "the share card shows boxes for characters that no installed "
+                         f"font has, in: {card.missing[:200]}", "install a font for the script (fonts-noto-core; "
+                         "fonts-noto-cjk for Chinese, Japanese and Korean)", code="share-card")
+    return card
+
+
+def _report_files(result: BuildResult, rendered: RenderedReport, whole: Callable[[RenderedReport], RenderedReport],
+                  history: SiteHistory, extra: dict[str, Any], permalink: str | None) -> Iterator[SiteFile]:
+    """One report's page and downloads (from the render cache when it holds them for this page's context), and its
+    archived versions; `whole` gives the whole render when `rendered` is a summary and more is needed."""
+    assert result.renderer is not None
+    renderer, cache, slug = result.renderer, result.render_cache, rendered.report.slug
+    versions = history.reports.get(slug)
+    page_extra = {**version_context(versions, ""), **extra}
+    entry = cache.memory.get(slug) if cache else None
+    if entry is None or entry.rendered is not rendered:  # a render with problems is never cached
+        page, bib, csl = renderer.page(whole(rendered), page_extra, permalink), sources_bibtex(rendered), \
+            sources_csl_json(rendered)
+    else:
+        assert cache is not None
+        cache.load_pages(entry)
+        assert entry.pages is not None and entry.downloads is not None
+        context = page_context_key(page_extra, permalink)
+        if context not in entry.pages or not entry.downloads:
+            entry.pages = {context: renderer.page(whole(rendered), page_extra, permalink)}
+            entry.downloads = {"sources.bib": sources_bibtex(rendered), "sources.json": sources_csl_json(rendered)}
+            cache.changed(entry)
+        page, bib, csl = entry.pages[context], entry.downloads["sources.bib"], entry.downloads["sources.json"]
+    yield f"{slug}/index.md", page
+    yield f"{slug}/sources.bib", bib
+    yield f"{slug}/sources.json", csl
+    if versions is None:
+        return
+    for number, version in sorted(versions.versions.items()):
+        if number == versions.latest:
+            yield f"{slug}/v{number}/index.html", latest_version_page(versions)
+        else:
+            yield f"{slug}/v{number}/index.md", version_page(versions, number, permalink)
+        same = number == versions.latest  # the downloads of the main page
+        yield f"{slug}/v{number}/sources.bib", bib if same else sources_bibtex(version.rendered)
+        yield f"{slug}/v{number}/sources.json", csl if same else sources_csl_json(version.rendered)
+        if versions.has_changes(number):
+            yield f"{slug}/v{number}/changes/index.md", changes_page_output(versions, number, renderer, permalink)
 
 
 # Up to this many reports, a site without topics lists its reports in the navigation; past it, the home page's

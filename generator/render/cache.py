@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from generator.render.report import (
 )
 from generator.reports.model import Claim, Narrative, Report
 from generator.sources.bib import Bibliography
-from generator.sources.references import FormattedReference
+from generator.sources.references import FormattedReference, shared
 
 _REBUILT = ("report", "config", "revisions", "looked_up")  # taken from the freshly loaded report, not the cache
 # The parts of a rendered report, encoded field by field (dataclasses.fields) and rebuilt by name: a field added
@@ -51,11 +51,20 @@ class _Unstorable(Exception):
 
 @dataclass
 class CachedReport:
+    """A rendered report and, once asked for (`RenderCache.load_pages`), its finished pages and downloads: those are
+    stored apart and read only when the page is written, so a warm build never holds every page at once."""
+
     key: str
     fingerprints: dict[str, str]
     rendered: RenderedReport
-    pages: dict[str, PageOutput] = field(default_factory=dict)  # by page-context digest
-    downloads: dict[str, str] = field(default_factory=dict)  # sources.bib, sources.json
+    pages: dict[str, PageOutput] | None = None  # by page-context digest; None: not read yet
+    downloads: dict[str, str] | None = None  # sources.bib, sources.json
+    new: bool = False  # the render is not on disk yet
+    lean: bool = False  # `rendered` is its summary (RenderedReport.summary_only); the whole render is on disk
+
+    @property
+    def pages_key(self) -> str:
+        return Store.key("pages", self.key, json.dumps(self.fingerprints, sort_keys=True))
 
 
 def report_key(report: Report, config: SiteConfig, style_key: str) -> str:
@@ -74,8 +83,12 @@ class RenderCache:
     def __init__(self, disk: Path | None = None, style_key: str = ""):
         self.disk = disk
         self.style_key = style_key
+        # A streamed build keeps only a summary of each render it reads from disk, and reads the whole render back
+        # only if the report's page is not cached as well (`whole`): a warm build never holds every report's body.
+        # A fresh render stays whole until its page is written (reading it back would cost more than it saves).
+        self.lean = False
         self.memory: dict[str, CachedReport] = {}
-        self.dirty: set[str] = set()
+        self.dirty: set[str] = set()  # entries to write: a new render, or pages it gained
         self.hits = self.misses = 0
 
     @property
@@ -96,8 +109,21 @@ class RenderCache:
         entry.rendered.report, entry.rendered.config = report, config
         for reference in entry.rendered.references:  # the bibliography's own objects (same fingerprint)
             reference.source = bib.sources[reference.source.key]
+        if self.lean and not entry.lean and not entry.new:
+            entry.rendered, entry.lean = entry.rendered.summary_only(), True
         self.memory[report.slug] = entry
         return entry
+
+    def whole(self, entry: CachedReport, bib: Bibliography) -> RenderedReport | None:
+        """The whole render of an entry kept lean, read back from disk (None if it can no longer be read)."""
+        if not entry.lean:
+            return entry.rendered
+        summary = entry.rendered
+        found = self._read(summary.report, summary.config, bib, entry.key)
+        if found is None:
+            return None
+        found.rendered.report, found.rendered.config = summary.report, summary.config
+        return found.rendered
 
     def put(self, rendered: RenderedReport, config: SiteConfig, bib: Bibliography) -> CachedReport | None:
         """Keep a render that had no problems and found every key it looked up in the bibliography."""
@@ -105,13 +131,35 @@ class RenderCache:
         if any(source is None for source in found.values()):
             return None
         fingerprints = {k: source.fingerprint() for k, source in found.items() if source is not None}
-        entry = CachedReport(report_key(rendered.report, config, self.style_key), fingerprints, rendered)
+        entry = CachedReport(report_key(rendered.report, config, self.style_key), fingerprints, rendered, {}, {},
+                             new=True)
         self.memory[rendered.report.slug] = entry
         self.dirty.add(rendered.report.slug)
         return entry
 
     def changed(self, entry: CachedReport) -> None:
         self.dirty.add(entry.rendered.report.slug)
+
+    def load_pages(self, entry: CachedReport) -> None:
+        """Read the entry's pages and downloads from disk, once (none there: empty)."""
+        if entry.pages is not None and entry.downloads is not None:
+            return
+        entry.pages, entry.downloads = {}, {}
+        data = self.store.read("pages", entry.rendered.report.slug, entry.pages_key)
+        if not isinstance(data, dict):
+            return
+        try:
+            entry.pages = {k: PageOutput(v["meta"], v["html"], v["toc"]) for k, v in data["pages"].items()}
+            entry.downloads = {str(k): str(v) for k, v in data["downloads"].items()}
+        except (KeyError, TypeError, AttributeError):
+            entry.pages, entry.downloads = {}, {}
+
+    def release(self, slug: str) -> None:
+        """Write the entry if it changed, and let it go: a one-off build keeps no report once its files are out."""
+        if slug in self.dirty and slug in self.memory:
+            self.write(self.memory[slug])
+        self.dirty.discard(slug)
+        self.memory.pop(slug, None)
 
     def flush(self) -> None:
         """Write the entries that are new or gained a page since they were read."""
@@ -121,18 +169,22 @@ class RenderCache:
         self.dirty.clear()
 
     def write(self, entry: CachedReport) -> None:
+        """The render (when new) and the pages and downloads (when made or read), as two files: a warm build reads
+        every render up front but each page only when it writes it."""
         if self.disk is None:
             return
-        try:
-            data = {
-                "fingerprints": entry.fingerprints,
-                "rendered": _encode_rendered(entry.rendered),
-                "pages": {k: {"meta": p.meta, "html": p.html, "toc": p.toc} for k, p in entry.pages.items()},
-                "downloads": entry.downloads,
-            }
-        except _Unstorable:
-            return
-        self.store.write("rendered", entry.rendered.report.slug, entry.key, data)
+        slug = entry.rendered.report.slug
+        if entry.new:
+            try:
+                data = {"fingerprints": entry.fingerprints, "rendered": _encode_rendered(entry.rendered)}
+            except _Unstorable:
+                return
+            self.store.write("rendered", slug, entry.key, data)
+            entry.new = False
+        if entry.pages or entry.downloads:
+            assert entry.pages is not None and entry.downloads is not None
+            pages = {k: {"meta": p.meta, "html": p.html, "toc": p.toc} for k, p in entry.pages.items()}
+            self.store.write("pages", slug, entry.pages_key, {"pages": pages, "downloads": entry.downloads})
 
     def _read(self, report: Report, config: SiteConfig, bib: Bibliography, key: str) -> CachedReport | None:
         data = self.store.read("rendered", report.slug, key)
@@ -143,8 +195,7 @@ class RenderCache:
             if not _sources_unchanged(fingerprints, bib):
                 return None
             rendered = _decode_rendered(data["rendered"], report, config, bib)
-            pages = {k: PageOutput(v["meta"], v["html"], v["toc"]) for k, v in data["pages"].items()}
-            return CachedReport(key, fingerprints, rendered, pages, dict(data["downloads"]))
+            return CachedReport(key, fingerprints, rendered)
         except (KeyError, TypeError, ValueError, IndexError, _Unstorable):
             return None
 
@@ -215,8 +266,9 @@ def _decode_rendered(data: dict[str, Any], report: Report, config: SiteConfig, b
             return ratings[inner]
         if tag == "ref":
             number, key, html, text, anchor, backlinks, style_accessed, csl = inner
-            return ReferenceEntry(number, bib.sources[key], FormattedReference(html, text, bool(style_accessed)), anchor,
-                                  list(backlinks), dict(csl))
+            source = bib.sources[key]
+            return ReferenceEntry(number, source, shared(source, "formatted", FormattedReference(html, text,
+                                  bool(style_accessed))), anchor, list(backlinks), shared(source, "csl-item", dict(csl)))
         if tag == "part":
             name, fields = inner
             return _PARTS[name](**{k: decode(v) for k, v in fields.items()})

@@ -31,7 +31,7 @@ from generator.identifiers import IdentifierError, parse_identifier, scheme_of
 from generator.reports.model import Claim, Narrative, Report, Revision
 from generator.sanitize import REPORT_ID, clean_prose, safe_url, split_tags
 from generator.sources.bib import Bibliography, Source
-from generator.sources.references import FormattedReference, PandocError, ReferenceFormatter, render_inlines
+from generator.sources.references import FormattedReference, PandocError, ReferenceFormatter, render_inlines, shared
 from generator.urls import report_path, report_url, site_address, topic_slug
 
 
@@ -329,11 +329,11 @@ class Renderer:
             if key in state.order and key not in entries:
                 number = len(entries) + 1
                 source = self.bib.sources[key]
-                entries[key] = ReferenceEntry(number, source, self.formatter.reference(key, inlines, number, source),
-                                              anchor_for(key))
+                formatted = shared(source, "formatted", self.formatter.reference(key, inlines, number, source))
+                entries[key] = ReferenceEntry(number, source, formatted, anchor_for(key))
         items = {} if failed else self.formatter.csl(sources)
         for key, entry in entries.items():
-            entry.csl = items.get(key, {})
+            entry.csl = shared(entry.source, "csl-item", items.get(key, {}))
         for key in state.order:  # a source the engine left out (it failed): listed by its title
             if key not in entries:
                 title = self.bib.sources[key].text("title") or key
@@ -1126,6 +1126,12 @@ class RenderedReport:
                 name = words.text(N_("Back to the citation in %(place)s"), place=place)
             out.append((target, name))
         return out
+
+    def summary_only(self) -> RenderedReport:
+        """This render without its body (sections, claims, narratives): what the home and topic pages, the share
+        card, the feed, the sitemap and the downloads read. Its references stay (the stamp's access date, the
+        sources files); what they show of each source is shared with every report that cites it."""
+        return dataclasses.replace(self, sections=[], claims=[], narratives=[], source_mix=[], follow_up=[])
 
     @property
     def topic_slugs(self) -> list[str]:

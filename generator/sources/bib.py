@@ -808,7 +808,10 @@ def parse_bib_text(text: str, path: Path, root: Path | None = None) -> tuple[lis
                        code="bibtex-string")
     sources = []
     parsed_keys = set()
-    for entry in entries:
+    del library  # each parsed entry is let go once it is a Source: a large bib is never held twice
+    entries.reverse()
+    while entries:
+        entry = entries.pop()
         line = (entry.start_line or 0) + 1
         if not entry.key.strip():
             continue  # reported by the scanner as an entry without key
