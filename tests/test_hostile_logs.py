@@ -326,3 +326,22 @@ def test_the_older_command_syntax_is_neutralised_anywhere_in_a_line() -> None:
     from generator.errors import inert
 
     assert "##[" not in inert("a ##[set-output name=x;]y and ##[error]z")
+
+
+def test_mkdocs_messages_go_inert_to_stderr_as_it_is_when_they_are_logged(monkeypatch) -> None:
+    """The handler is added once per process; a later command (or a test capturing stderr) still sees its own
+    messages, made inert, instead of their going to the stream that was current when the handler was made."""
+    import io
+    import sys
+
+    from generator.adapters.mkdocs_engine import log_inertly
+
+    log_inertly()
+    log_inertly()  # idempotent
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logging.getLogger("mkdocs.plugins.report").warning("first message")
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("mkdocs.plugins.report").warning("second" + PAYLOAD)
+    assert "first message" in first.getvalue() and "first message" not in second.getvalue()
+    assert second.getvalue().count("second") == 1 and not RAW.search(second.getvalue().rstrip("\n"))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 from pathlib import Path
+from typing import Any
 
 from generator.errors import inert
 from generator.publish.site import new_site_folder, replace_site
@@ -20,12 +22,26 @@ class _InertRecord(logging.Filter):
         return True
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to `sys.stderr` as it is when a message is logged, not as it was when the handler was made (as
+    Python's own last-resort handler does): a second command in one process, or a test capturing stderr, sees its
+    own messages."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def log_inertly(level: int = logging.WARNING) -> None:
     """MkDocs' log (and the plugin's, below it) printed through one handler that makes every message inert."""
     mkdocs_log = logging.getLogger("mkdocs")
     if any(isinstance(f, _InertRecord) for h in mkdocs_log.handlers for f in h.filters):
         return
-    handler = logging.StreamHandler()
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     handler.addFilter(_InertRecord())
     handler.setLevel(level)
