@@ -65,7 +65,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         self.generated: set[str] = set()  # src paths of the pages the core made (HTML of our own templates)
         self.own_urls: list[str] = []  # the desk's own pages, by address (the sitemap lists them)
         self.spool: Path | None = None  # a build's generated files on disk, until MkDocs has copied them
-        self.body = ""  # the body of the page being written, between the search plugin and the theme
+        self.writing = ("", "", "")  # the page being written: its path, body and search text
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining on_startup keeps this instance across `mkdocs serve` rebuilds, so the parsed bib is reused."""
@@ -154,18 +154,27 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
         # otherwise hold every page's body from the first page converted to the last page written.
         return ""
 
+    def _texts(self, uri: str) -> tuple[str, str] | None:
+        """A generated page's body and search text, read once for the page being written."""
+        output = self.pages.get(uri)
+        if output is None:
+            return None
+        if self.writing[0] != uri:
+            self.writing = (uri, *output.texts())
+        return self.writing[1], self.writing[2]
+
     @event_priority(100)  # before the search plugin indexes the page
     def _search_sees_text(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-        output = self.pages.get(page.file.src_uri)
-        if output is not None:
-            self.body, page.content = output.texts()
+        texts = self._texts(page.file.src_uri)
+        if texts is not None:
+            page.content = texts[1]
         return context
 
     @event_priority(-100)  # after it: the theme renders the whole page
     def _theme_sees_all(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-        output = self.pages.get(page.file.src_uri)
-        if output is not None:
-            page.content, self.body = self.body, ""
+        texts = self._texts(page.file.src_uri)
+        if texts is not None:
+            page.content = texts[0]
         return context
 
     on_page_context = CombinedEvent(_search_sees_text, _theme_sees_all)
@@ -173,6 +182,7 @@ class ReportPlugin(BasePlugin[ReportPluginConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if page.file.src_uri in self.pages:
             page.content = None  # written: its body is on disk (see on_page_content)
+            self.writing = ("", "", "")
         return output
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
