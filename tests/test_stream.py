@@ -33,7 +33,7 @@ def _project(root: Path, **settings: Any) -> Project:
 
 
 def _published(site: SiteOutput) -> dict[str, Any]:
-    pages = {path: (page.body(), page.search_body(), page.meta(), page.toc) for path, page in site.pages.items()}
+    pages = {path: (page.texts(), page.meta(), page.toc) for path, page in site.pages.items()}
     return {"pages": pages, "files": {path: site.data(path) for path in site.files}}
 
 

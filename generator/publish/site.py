@@ -110,10 +110,6 @@ class Page:
         """The finished HTML body."""
         return self.texts()[0]
 
-    def search_body(self) -> str:
-        """What the site search should index."""
-        return self.texts()[1]
-
     def meta(self) -> dict[str, Any]:
         """Title, description, search settings and share data, as text (an adapter escapes them for its theme). A
         page without a title (the home page) is titled by the theme with the site's name alone."""
